@@ -1,0 +1,1 @@
+"""onwatch: reliability promises as running machinery."""
