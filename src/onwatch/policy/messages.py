@@ -1,0 +1,145 @@
+"""Turn pydantic's validation errors into policy issues a person can act on.
+
+pydantic reports a location made of field names, list indexes and internal
+type tags, and a message meant for programmers. Here the location is matched
+against the document (to find ``line:col``) and the message is rewritten to say
+what was expected, with a did-you-mean for unknown keys. Values of secret fields
+are never echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Iterator
+from typing import Any, Union, cast, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from onwatch.policy.issues import Issue
+from onwatch.policy.source import DataPath, Document
+
+_TYPE_WORDS = {
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of keys to values",
+    "model_type": "expected a mapping of keys to values",
+    "model_attributes_type": "expected a mapping of keys to values",
+}
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _data_path(document: Document, loc: tuple[int | str, ...]) -> DataPath:
+    """Follow ``loc`` through the data, dropping pydantic's type tags.
+
+    A last part that names a key absent from its mapping (a missing key) is kept.
+    """
+    path: list[str | int] = []
+    node: Any = document.data
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            path.append(part)
+            node = cast(Any, node)[part]
+        elif last and isinstance(node, dict) and isinstance(part, str):
+            path.append(part)
+            break
+    return tuple(path)
+
+
+def _unwrap(annotation: Any) -> Iterator[Any]:
+    """The concrete types inside Optional/Union/Annotated/list/dict annotations."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            yield from _unwrap(arg)
+    elif origin is not None and get_args(annotation):
+        args = get_args(annotation)
+        # Annotated[T, ...] → T; list[T] → T; dict[K, V] → V
+        yield from _unwrap(args[-1] if origin is dict else args[0])
+    else:
+        yield annotation
+
+
+def _model_at(root: type[BaseModel], path: DataPath) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``path``."""
+    current: Any = root
+    for part in path:
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
+            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+            if field is None:
+                return None
+            current = field.annotation
+        models = [t for t in _unwrap(current) if isinstance(t, type)]
+        current = models[0] if models else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    keys = [field.alias or name for name, field in model.model_fields.items()]
+    keys += [
+        f"{name}_file" for name, f in model.model_fields.items() if "SecretRef" in str(f.annotation)
+    ]
+    return keys
+
+
+def _message(error: ErrorDetails, root: type[BaseModel], path: DataPath) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else "?"
+        model = _model_at(root, path[:-1])
+        known = _known_keys(model) if model else []
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        allowed = f"; known keys: {', '.join(sorted(known))}" if known and not close else ""
+        return f'unknown key "{key}"{hint}{allowed}'
+    if kind == "missing":
+        return f'missing required key "{path[-1]}"' if path else "missing required key"
+    if kind in ("value_error", "assertion_error"):
+        ctx = error.get("ctx") or {}
+        reason = str(ctx.get("error", error["msg"]))
+        return reason
+    if kind == "literal_error":
+        expected = (error.get("ctx") or {}).get("expected", "")
+        return f"{_quote(value)} is not allowed; expected {expected}"
+    if kind in ("too_short", "too_long"):
+        ctx = error.get("ctx") or {}
+        if kind == "too_short":
+            return f"needs at least {ctx.get('min_length', 1)} entry, got {ctx.get('actual_length', 0)}"
+        return f"allows at most {ctx.get('max_length')} entries, got {ctx.get('actual_length')}"
+    if kind in _TYPE_WORDS:
+        return f"{_TYPE_WORDS[kind]}, got {_quote(value)}"
+    return error["msg"]
+
+
+def issues_from_validation(
+    error: ValidationError, document: Document, root: type[BaseModel]
+) -> list[Issue]:
+    """One :class:`Issue` per pydantic error, placed at its key or value in the file."""
+    issues: list[Issue] = []
+    for detail in error.errors(include_url=False):
+        path = _data_path(document, tuple(detail["loc"]))
+        message = _message(detail, root, path)
+        # A missing key has no position of its own: Document falls back to its mapping.
+        unknown_key = detail["type"] == "extra_forbidden"
+        issues.append(document.issue(path, message, prefer_key=unknown_key))
+    return issues

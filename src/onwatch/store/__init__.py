@@ -1,0 +1,1 @@
+"""Storage: tables, rollups and the latency histograms they hold."""

@@ -1,0 +1,86 @@
+"""Rollups: per-monitor counts and latency histograms for a minute or an hour.
+
+A :class:`Rollup` is a plain value that adds check results and merges with
+other rollups exactly, so an hour is the same whether built from its results
+or from its sixty minutes. The writer keeps the stored rollups current as
+results arrive (late ones included); queries read them instead of raw results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from onwatch.probes.base import CheckResult
+from onwatch.store.histogram import LogHistogram
+
+MINUTE = 60
+HOUR = 3600
+
+
+def bucket_start(unix_seconds: float, period: int) -> int:
+    """The Unix second at which the ``period``-second bucket holding a time starts."""
+    return int(unix_seconds // period) * period
+
+
+@dataclass
+class Rollup:
+    """Counts, failures by class and latency histograms of one period."""
+
+    total: int = 0
+    good: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    latency_sum_ms: float = 0.0
+    latency: LogHistogram = field(default_factory=LogHistogram)
+    first_byte: LogHistogram = field(default_factory=LogHistogram)
+
+    def add(self, result: CheckResult) -> None:
+        self.total += 1
+        if result.ok:
+            self.good += 1
+        elif result.failure is not None:
+            self.failures[result.failure.value] += 1
+        if result.total_ms is not None:
+            self.latency.add(result.total_ms)
+            self.latency_sum_ms += result.total_ms
+        if result.first_byte_ms is not None:
+            self.first_byte.add(result.first_byte_ms)
+
+    def merge(self, other: Rollup) -> None:
+        self.total += other.total
+        self.good += other.good
+        self.failures.update(other.failures)
+        self.latency_sum_ms += other.latency_sum_ms
+        self.latency.merge(other.latency)
+        self.first_byte.merge(other.first_byte)
+
+    @property
+    def availability(self) -> float | None:
+        """Share of good checks, or ``None`` when there were none."""
+        return self.good / self.total if self.total else None
+
+    def to_row(self) -> dict[str, Any]:
+        """Column values for a rollup table (without the key columns)."""
+        return {
+            "total": self.total,
+            "good": self.good,
+            "failures": json.dumps(dict(sorted(self.failures.items()))),
+            "latency_sum_ms": self.latency_sum_ms,
+            "latency_hist": self.latency.to_bytes(),
+            "first_byte_hist": self.first_byte.to_bytes(),
+        }
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Rollup:
+        return cls(
+            total=row["total"],
+            good=row["good"],
+            failures=Counter(json.loads(row["failures"])),
+            latency_sum_ms=row["latency_sum_ms"],
+            latency=LogHistogram.from_bytes(row["latency_hist"]),
+            first_byte=LogHistogram.from_bytes(row["first_byte_hist"]),
+        )
