@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,11 @@ from rich.table import Table
 
 from onwatch.errors import OnwatchError
 from onwatch.policy import PolicyError, load_policy, policy_json_schema
+from onwatch.redact import mask_url_password
 from onwatch.settings import load_settings
+from onwatch.store.database import check_schema_version, open_database
+from onwatch.store.retention import apply_retention
+from onwatch.store.status import describe_database
 
 app = typer.Typer(
     name="onwatch",
@@ -30,8 +35,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database: migrations, retention, status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -113,6 +118,53 @@ def settings(
     for name, env_var, value in effective.describe():
         table.add_row(name, env_var, value)
     out.print(table)
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Policy file (default: ONWATCH_POLICY_PATH, else ./onwatch.yaml).",
+        show_default=False,
+    ),
+]
+
+
+@db_app.command("migrate")
+def db_migrate(db: DbOption = None) -> None:
+    """Apply pending schema migrations (every command that opens the database does this too)."""
+    url = database_url(db)
+    database = open_database(url)
+    revision = check_schema_version(database.engine)
+    out.print(f"{mask_url_password(url)}: schema at revision {revision}", highlight=False)
+    database.dispose()
+
+
+@db_app.command("status")
+def db_status(db: DbOption = None) -> None:
+    """Show the schema revision, row counts and the time range the rollups cover."""
+    url = database_url(db)
+    database = open_database(url)
+    status = describe_database(database)
+    table = Table("", "", title=f"{mask_url_password(url)} ({database.backend})", show_header=False)
+    for key, value in status:
+        table.add_row(key, value)
+    out.print(table)
+    database.dispose()
+
+
+@db_app.command("retention")
+def db_retention(db: DbOption = None, policy: PolicyOption = None) -> None:
+    """Delete data older than the policy's settings.retention (raw 7d, minute 35d, hour 400d)."""
+    loaded = load_policy(policy or Path(load_settings().policy_path))
+    database = open_database(database_url(db))
+    deleted = apply_retention(database, loaded.settings.retention, time.time())
+    out.print(
+        f"deleted {deleted.raw} raw results, {deleted.minute} minute rollups, "
+        f"{deleted.hour} hour rollups",
+        highlight=False,
+    )
+    database.dispose()
 
 
 def main() -> None:

@@ -15,15 +15,14 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
-from pydantic_core.core_schema import ValidationInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from onwatch.errors import OnwatchError
@@ -122,29 +121,20 @@ def _smtp_url(value: str) -> str:
     return value
 
 
-_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "public_url": _public_url,
-    "secret_key": _secret_key,
-    "database_url": _database_url,
-    "listen": _listen,
-    "smtp_sender": _smtp_sender,
-    "smtp_url": _smtp_url,
-}
-
-
 class InstanceSettings(BaseSettings):
     """The effective settings of one onwatch process (frozen once loaded)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
-    public_url: str = "http://127.0.0.1:8080"  # base of ack, unsubscribe and share links
-    secret_key: SecretStr | None = None  # signs sessions, CSRF tokens and links
-    secret_key_file: Path | None = None  # or: a file holding the secret key
-    database_url: str = "sqlite:///./onwatch.db"
-    listen: str = "127.0.0.1:8080"  # host:port the web server binds
+    # Meanings, defaults and examples: docs/settings.md.
+    public_url: Annotated[str, AfterValidator(_public_url)] = "http://127.0.0.1:8080"
+    secret_key: Annotated[SecretStr, AfterValidator(_secret_key)] | None = None
+    secret_key_file: Path | None = None
+    database_url: Annotated[str, AfterValidator(_database_url)] = "sqlite:///./onwatch.db"
+    listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:8080"
     policy_path: Path = Path("onwatch.yaml")
-    smtp_sender: str | None = None  # From: of email notifications
-    smtp_url: str | None = None  # SMTP server for email notifications
+    smtp_sender: Annotated[str, AfterValidator(_smtp_sender)] | None = None
+    smtp_url: Annotated[str, AfterValidator(_smtp_url)] | None = None
 
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
     _config_file: Path | None = PrivateAttr(default=None)
@@ -182,12 +172,6 @@ class InstanceSettings(BaseSettings):
             raise _invalid(f"{path} is empty", setting="secret_key_file")
         return {**data, "secret_key": key}
 
-    @field_validator("*")
-    @classmethod
-    def _check(cls, value: Any, info: ValidationInfo) -> Any:
-        check = _CHECKS.get(info.field_name or "")
-        return value if check is None or value is None else check(value)
-
     def model_post_init(self, context: Any, /) -> None:
         # One key per settings object; the process loads its settings once.
         self._ephemeral_key = secrets.token_urlsafe(48)
@@ -207,6 +191,12 @@ class InstanceSettings(BaseSettings):
     def secret_key_is_ephemeral(self) -> bool:
         """True when no key is configured: sessions end at restart, nodes disagree."""
         return self.secret_key is None
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """``listen`` as (host, port) for a server; IPv6 hosts without brackets."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     def effective_secret_key(self) -> str:
         """The configured key, else a random one (see :attr:`secret_key_is_ephemeral`)."""

@@ -85,7 +85,13 @@ class Contact(PolicyModel):
 
     name: Name
     channels: Annotated[
-        dict[Name, Annotated[Channel, BeforeValidator(_channel_shorthand)]],
+        dict[
+            Name,
+            Annotated[
+                Channel,
+                BeforeValidator(_channel_shorthand, json_schema_input_type=SecretText | Channel),
+            ],
+        ],
         Field(min_length=1),
     ]
 

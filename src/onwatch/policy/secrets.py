@@ -19,10 +19,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    GetJsonSchemaHandler,
     PlainSerializer,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from onwatch.errors import SecretError
 
@@ -125,6 +128,37 @@ class PolicyModel(BaseModel):
                 raise ValueError(f"{file_key} must be a file path")
             result[name] = SecretRef(file=Path(path))
         return result
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Offer ``<name>_file`` beside each secret field, as validation accepts it."""
+        json_schema = handler.resolve_ref_schema(
+            super().__get_pydantic_json_schema__(core_schema, handler)
+        )
+        properties = json_schema.setdefault("properties", {})
+        required: list[str] = json_schema.get("required", [])
+        either: list[JsonSchemaValue] = []
+        for name, info in cls.model_fields.items():
+            if not _holds_secret(info.annotation):
+                continue
+            file_key = f"{name}_file"
+            properties[file_key] = {
+                "type": "string",
+                "description": f"Path of a file holding {name}; read only when it is used",
+                "examples": [f"/run/secrets/{name}"],
+            }
+            if name in required:
+                required.remove(name)
+                either.append({"oneOf": [{"required": [name]}, {"required": [file_key]}]})
+        if "required" in json_schema and not required:
+            del json_schema["required"]
+        if len(either) == 1:
+            json_schema.update(either[0])
+        elif either:
+            json_schema["allOf"] = either
+        return json_schema
 
 
 def _holds_secret(annotation: Any) -> bool:

@@ -81,13 +81,19 @@ class _Builder:
         line, col = _position(node)
         self.issues.append(Issue(self._document.filename, line, col, path, message))
 
+    def _not_yaml(self, node: Node, path: DataPath, problem: str) -> PolicyError:
+        """A structure no policy can be read from: reported alone, like a syntax error."""
+        line, col = _position(node)
+        return PolicyError(
+            [Issue(self._document.filename, line, col, path, f"not valid YAML: {problem}")]
+        )
+
     def build(self, node: Node, path: DataPath) -> Any:
         self._document.value_positions[path] = _position(node)
         if not isinstance(node, MappingNode | SequenceNode):
             return self._scalar(node, path)
         if id(node) in self._open:
-            self._issue(node, path, _RECURSIVE)
-            return None
+            raise self._not_yaml(node, path, _RECURSIVE)
         self._open.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -138,7 +144,7 @@ class _Builder:
                     if not isinstance(source, MappingNode):
                         self._issue(source, path, "<< merges mappings only (<<: *name)")
                     elif id(source) in self._open:
-                        self._issue(source, path, _RECURSIVE)
+                        raise self._not_yaml(source, path, _RECURSIVE)
                     else:
                         self._open.add(id(source))
                         try:
@@ -162,8 +168,7 @@ class _Builder:
         except (YAMLError, ValueError, TypeError, OverflowError):
             # e.g. ``!!int abc``; the value is not echoed (it may be a secret).
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-            self._issue(node, path, f"cannot be read as {tag}")
-            return None
+            raise self._not_yaml(node, path, f"the value cannot be read as {tag}") from None
         # ruamel returns its own scalar subclasses; plain types keep pydantic strict.
         if isinstance(value, bool) or value is None:
             return value

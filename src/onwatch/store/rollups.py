@@ -34,7 +34,7 @@ class Rollup:
     total: int = 0
     good: int = 0
     failures: Counter[str] = field(default_factory=Counter)
-    latency_sum_ms: float = 0.0
+    latency_sum_us: int = 0  # integers add up exactly in any merge order
     latency: LogHistogram = field(default_factory=LogHistogram)
     first_byte: LogHistogram = field(default_factory=LogHistogram)
 
@@ -46,7 +46,7 @@ class Rollup:
             self.failures[result.failure.value] += 1
         if result.total_ms is not None:
             self.latency.add(result.total_ms)
-            self.latency_sum_ms += result.total_ms
+            self.latency_sum_us += round(result.total_ms * 1000)
         if result.first_byte_ms is not None:
             self.first_byte.add(result.first_byte_ms)
 
@@ -54,9 +54,15 @@ class Rollup:
         self.total += other.total
         self.good += other.good
         self.failures.update(other.failures)
-        self.latency_sum_ms += other.latency_sum_ms
+        self.latency_sum_us += other.latency_sum_us
         self.latency.merge(other.latency)
         self.first_byte.merge(other.first_byte)
+
+    @property
+    def mean_ms(self) -> float | None:
+        """Mean total latency of the checks that measured one."""
+        count = self.latency.count
+        return self.latency_sum_us / 1000 / count if count else None
 
     @property
     def availability(self) -> float | None:
@@ -69,7 +75,7 @@ class Rollup:
             "total": self.total,
             "good": self.good,
             "failures": json.dumps(dict(sorted(self.failures.items()))),
-            "latency_sum_ms": self.latency_sum_ms,
+            "latency_sum_us": self.latency_sum_us,
             "latency_hist": self.latency.to_bytes(),
             "first_byte_hist": self.first_byte.to_bytes(),
         }
@@ -80,7 +86,7 @@ class Rollup:
             total=row["total"],
             good=row["good"],
             failures=Counter(json.loads(row["failures"])),
-            latency_sum_ms=row["latency_sum_ms"],
+            latency_sum_us=row["latency_sum_us"],
             latency=LogHistogram.from_bytes(row["latency_hist"]),
             first_byte=LogHistogram.from_bytes(row["first_byte_hist"]),
         )

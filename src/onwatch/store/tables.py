@@ -69,7 +69,8 @@ def _rollup_table(name: str) -> Table:
         Column("total", Integer, nullable=False),
         Column("good", Integer, nullable=False),
         Column("failures", Text, nullable=False),  # JSON {class: count}
-        Column("latency_sum_ms", Float, nullable=False),
+        # integer µs: sums exactly in any merge order
+        Column("latency_sum_us", BigInteger, nullable=False),
         Column("latency_hist", LargeBinary, nullable=False),
         Column("first_byte_hist", LargeBinary, nullable=False),
     )

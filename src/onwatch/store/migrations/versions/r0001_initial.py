@@ -50,7 +50,7 @@ def upgrade() -> None:
             sa.Column("total", sa.Integer, nullable=False),
             sa.Column("good", sa.Integer, nullable=False),
             sa.Column("failures", sa.Text, nullable=False),
-            sa.Column("latency_sum_ms", sa.Float, nullable=False),
+            sa.Column("latency_sum_us", sa.BigInteger, nullable=False),
             sa.Column("latency_hist", sa.LargeBinary, nullable=False),
             sa.Column("first_byte_hist", sa.LargeBinary, nullable=False),
         )
