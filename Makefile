@@ -6,6 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(BIN)/uv)
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 POLICY ?= examples/onwatch.yaml
+DB ?= sqlite:///./onwatch.db
 
 .PHONY: run test lint typecheck pytest bench lock clean install dev help
 
@@ -34,6 +35,8 @@ dev: $(STAMP_DEV)  ## install onwatch and the dev tools into .venv
 
 run: $(STAMP_RUN)  ## install and start onwatch on the example policy
 	$(BIN)/onwatch check $(POLICY)
+	$(BIN)/onwatch db migrate --db $(DB)
+	$(BIN)/onwatch db status --db $(DB)
 	$(BIN)/onwatch settings
 
 lint: $(STAMP_DEV)  ## ruff
