@@ -20,10 +20,9 @@ from onwatch.errors import OnwatchError
 from onwatch.policy import PolicyError, load_policy, policy_json_schema
 from onwatch.redact import mask_url_password
 from onwatch.settings import load_settings
-from onwatch.store.database import check_schema_version, open_database
-from onwatch.store.retention import apply_retention
-from onwatch.store.status import describe_database
 
+# Store modules are imported inside the commands that need them: `onwatch --help`
+# and `onwatch check` should not pay for SQLAlchemy and Alembic.
 app = typer.Typer(
     name="onwatch",
     help="Reliability promises as running machinery: agree on the numbers, watch them, tell everyone.",
@@ -133,6 +132,8 @@ PolicyOption = Annotated[
 @db_app.command("migrate")
 def db_migrate(db: DbOption = None) -> None:
     """Apply pending schema migrations (every command that opens the database does this too)."""
+    from onwatch.store.database import check_schema_version, open_database
+
     url = database_url(db)
     database = open_database(url)
     revision = check_schema_version(database.engine)
@@ -143,6 +144,9 @@ def db_migrate(db: DbOption = None) -> None:
 @db_app.command("status")
 def db_status(db: DbOption = None) -> None:
     """Show the schema revision, row counts and the time range the rollups cover."""
+    from onwatch.store.database import open_database
+    from onwatch.store.status import describe_database
+
     url = database_url(db)
     database = open_database(url)
     status = describe_database(database)
@@ -156,6 +160,9 @@ def db_status(db: DbOption = None) -> None:
 @db_app.command("retention")
 def db_retention(db: DbOption = None, policy: PolicyOption = None) -> None:
     """Delete data older than the policy's settings.retention (raw 7d, minute 35d, hour 400d)."""
+    from onwatch.store.database import open_database
+    from onwatch.store.retention import apply_retention
+
     loaded = load_policy(policy or Path(load_settings().policy_path))
     database = open_database(database_url(db))
     deleted = apply_retention(database, loaded.settings.retention, time.time())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterator
-from typing import Any, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -79,15 +79,30 @@ def _unwrap(annotation: Any) -> Iterator[Any]:
         yield annotation
 
 
+def _is_dict(annotation: Any) -> bool:
+    """Whether an annotation is a dict, possibly inside Optional or Annotated."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_is_dict(arg) for arg in get_args(annotation))
+    if origin is Annotated:
+        return _is_dict(get_args(annotation)[0])
+    return origin is dict
+
+
 def _model_at(root: type[BaseModel], path: DataPath) -> type[BaseModel] | None:
     """The model class that validates the mapping at ``path``."""
     current: Any = root
+    key_next = False  # the part after a dict[str, Model] field is a key, not a field
     for part in path:
+        if key_next:
+            key_next = False
+            continue
         if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
             field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
             if field is None:
                 return None
             current = field.annotation
+            key_next = _is_dict(current)
         models = [t for t in _unwrap(current) if isinstance(t, type)]
         current = models[0] if models else None
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None

@@ -41,9 +41,13 @@ def parse_duration(value: Any) -> timedelta:
     if not re.fullmatch(_DURATION_PATTERN, text):
         raise ValueError(f"{_quote(value)} is not a duration {_DURATION_HINT}")
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
-    if seconds <= 0:
+    try:
+        duration = timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{_quote(value)} is too long to be a duration") from None
+    if duration <= timedelta(0):  # also below a microsecond, e.g. 0.0001ms
         raise ValueError(f"{_quote(value)} must be longer than zero")
-    return timedelta(seconds=seconds)
+    return duration
 
 
 def format_duration(value: timedelta) -> str:
@@ -72,7 +76,7 @@ def parse_percent(value: Any) -> float:
     number = float(match.group(1))
     if not 0 <= number <= 100:
         raise ValueError(f"{_quote(value)} must lie between 0% and 100%")
-    return number / 100
+    return float(f"{match.group(1)}e-2")  # the float nearest the written decimal: 99.9% → 0.999
 
 
 def format_percent(fraction: float) -> str:
