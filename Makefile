@@ -7,6 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 POLICY ?= examples/onwatch.yaml
 DB ?= sqlite:///./onwatch.db
+LINTED := $(wildcard src tests bench)
 
 .PHONY: run test lint typecheck pytest bench lock clean install dev help
 
@@ -40,8 +41,8 @@ run: $(STAMP_RUN)  ## install and start onwatch on the example policy
 	$(BIN)/onwatch settings
 
 lint: $(STAMP_DEV)  ## ruff
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(STAMP_DEV)  ## mypy strict on the package
 	$(BIN)/mypy

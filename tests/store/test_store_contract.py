@@ -102,7 +102,7 @@ def test_it_refuses_a_database_whose_schema_is_newer_than_the_code(database_url:
     with db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     db.dispose()
-    with pytest.raises(SchemaTooNewError, match="9999.*newer onwatch"):
+    with pytest.raises(SchemaTooNewError, match=r"9999.*newer onwatch"):
         open_database(database_url)
 
 
