@@ -8,6 +8,7 @@ run as a malformed duration elsewhere.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -71,5 +72,54 @@ def _unique_names(section: str) -> CrossCheck:
     return check
 
 
-for _section in ("services", "contacts"):
+for _section in ("services", "contacts", "monitors", "pools"):
     cross_check(_unique_names(_section))
+
+
+@cross_check
+def _monitor_names_are_unique_across_monitors_and_pools(document: Document) -> Iterator[Issue]:
+    """Results are stored by monitor name, so a pool and a monitor cannot share one."""
+    seen: dict[str, DataPath] = {}
+    for section in ("monitors", "pools"):
+        for path, item in section_items(document, section):
+            name = item.get("name")
+            if not isinstance(name, str):
+                continue
+            if name in seen and seen[name][0] != section:
+                first_line = document.position((*seen[name], "name"))[0]
+                yield document.issue(
+                    (*path, "name"),
+                    f'"{name}" is already the name of a {seen[name][0][:-1]} on line {first_line}',
+                )
+            seen.setdefault(name, path)
+
+
+@cross_check
+def _monitors_name_known_services(document: Document) -> Iterator[Issue]:
+    services = names_in(document, "services")
+    for section in ("monitors", "pools"):
+        for path, item in section_items(document, section):
+            service = item.get("service")
+            if isinstance(service, str) and service not in services:
+                yield document.issue(
+                    (*path, "service"), f'"{service}" is not a service{_suggest(service, services)}'
+                )
+
+
+@cross_check
+def _pools_have_enough_targets(document: Document) -> Iterator[Issue]:
+    for path, item in section_items(document, "pools"):
+        targets, needed = item.get("targets"), item.get("min_healthy", 2)
+        if isinstance(targets, list) and isinstance(needed, int) and needed > len(targets):
+            count = len(targets)
+            where = (*path, "min_healthy") if "min_healthy" in item else (*path, "targets")
+            yield document.issue(
+                where,
+                f"min_healthy is {needed} but the pool has only {count} target{'s' * (count != 1)}"
+                + ("" if "min_healthy" in item else " (min_healthy defaults to 2)"),
+            )
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""

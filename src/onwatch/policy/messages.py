@@ -35,6 +35,14 @@ _TYPE_WORDS = {
 }
 
 
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
 def _quote(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"'
@@ -133,6 +141,21 @@ def _message(error: ErrorDetails, root: type[BaseModel], path: DataPath) -> str:
         ctx = error.get("ctx") or {}
         reason = str(ctx.get("error", error["msg"]))
         return reason
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx") or {}
+        options = [o.strip(" '") for o in str(ctx.get("expected_tags", "")).split(",")]
+        tag = str(ctx.get("tag", value))
+        close = difflib.get_close_matches(tag, options, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        return f'"{tag}" is not a known {ctx.get("discriminator", "type").strip(chr(39))}{hint}; expected one of: {", ".join(options)}'
+    if kind == "union_tag_not_found":
+        ctx = error.get("ctx") or {}
+        return f"missing required key {ctx.get('discriminator', 'type')}".replace("'", '"')
+    if kind in _BOUNDS:
+        limit = next(iter((error.get("ctx") or {}).values()), "?")
+        return f"must be {_BOUNDS[kind]} {limit}, got {_quote(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"{_quote(value)} does not have the expected form ({(error.get('ctx') or {}).get('pattern')})"
     if kind == "literal_error":
         expected = (error.get("ctx") or {}).get("expected", "")
         return f"{_quote(value)} is not allowed; expected {expected}"
@@ -152,7 +175,11 @@ def issues_from_validation(
     """One :class:`Issue` per pydantic error, placed at its key or value in the file."""
     issues: list[Issue] = []
     for detail in error.errors(include_url=False):
-        path = _data_path(document, tuple(detail["loc"]))
+        loc = tuple(detail["loc"])
+        if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            discriminator = str((detail.get("ctx") or {}).get("discriminator", "type")).strip("'")
+            loc = (*loc, discriminator)
+        path = _data_path(document, loc)
         message = _message(detail, root, path)
         # A missing key has no position of its own: Document falls back to its mapping.
         unknown_key = detail["type"] == "extra_forbidden"

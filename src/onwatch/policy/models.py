@@ -15,25 +15,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from onwatch.policy.monitors import Monitor, Pool
+from onwatch.policy.names import Name
 from onwatch.policy.secrets import PolicyModel, SecretRef, SecretText
 from onwatch.policy.types import Duration, TimeZoneName
 
 API_VERSION = "onwatch/v1"
-
-_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-
-
-def _check_slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not a valid name: use lowercase letters, digits, - and _ '
-            "(at most 63, starting with a letter or digit)"
-        )
-    return value
-
-
-Name = Annotated[str, AfterValidator(_check_slug), Field(examples=["checkout"])]
-"""An identifier other parts of the policy refer to (``checkout``, ``alice``)."""
 
 
 @lru_cache(maxsize=1)
@@ -131,6 +118,8 @@ class Policy(PolicyModel):
     settings: PolicySettings = PolicySettings()
     services: list[Service] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
+    monitors: list[Monitor] = Field(default_factory=list)
+    pools: list[Pool] = Field(default_factory=list)
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

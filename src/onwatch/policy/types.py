@@ -32,7 +32,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool) or not isinstance(value, str):
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             raise ValueError(
                 f"{value} has no unit; write a duration such as {value}s {_DURATION_HINT}"
             )
@@ -67,7 +67,7 @@ def format_duration(value: timedelta) -> str:
 def parse_percent(value: Any) -> float:
     """``"99.9%"`` → ``0.999`` (a fraction); the ``%`` sign is required."""
     if isinstance(value, bool) or not isinstance(value, str):
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             raise ValueError(f"{value} needs a % sign; write it as a percentage such as {value}%")
         raise ValueError(f"{_quote(value)} is not a percentage (e.g. 99.9%)")
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)

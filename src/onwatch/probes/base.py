@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class FailureClass(StrEnum):
@@ -54,3 +55,22 @@ class CheckResult:
             raise ValueError("a successful result has no failure class")
         if not self.ok and self.failure is None:
             raise ValueError("a failed result needs a failure class")
+
+
+class Probe(Protocol):
+    """Checks one target the way a first-time visitor meets it.
+
+    ``check`` never raises for anything the target does (every failure is a
+    classified :class:`CheckResult`), finishes within the monitor's timeout, and
+    never touches the database.
+    """
+
+    name: str
+    """The monitor name the results are stored under."""
+
+    target: str
+    """What is checked, for people and for per-host concurrency caps (``host:port``)."""
+
+    async def check(self, started_at: float) -> CheckResult:
+        """Run one check that was planned for ``started_at`` (Unix seconds)."""
+        ...
