@@ -79,19 +79,20 @@ for _section in ("services", "contacts", "monitors", "pools"):
 @cross_check
 def _monitor_names_are_unique_across_monitors_and_pools(document: Document) -> Iterator[Issue]:
     """Results are stored by monitor name, so a pool and a monitor cannot share one."""
-    seen: dict[str, DataPath] = {}
+    seen: dict[str, tuple[str, DataPath]] = {}
     for section in ("monitors", "pools"):
         for path, item in section_items(document, section):
             name = item.get("name")
             if not isinstance(name, str):
                 continue
             if name in seen and seen[name][0] != section:
-                first_line = document.position((*seen[name], "name"))[0]
+                first_section, first_path = seen[name]
+                first_line = document.position((*first_path, "name"))[0]
                 yield document.issue(
                     (*path, "name"),
-                    f'"{name}" is already the name of a {seen[name][0][:-1]} on line {first_line}',
+                    f'"{name}" is already the name of a {first_section[:-1]} on line {first_line}',
                 )
-            seen.setdefault(name, path)
+            seen.setdefault(name, (section, path))
 
 
 @cross_check

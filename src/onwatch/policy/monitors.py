@@ -99,7 +99,7 @@ class HttpExpect(PolicyModel):
     """What a good HTTP answer looks like."""
 
     status: Annotated[list[StatusSpec], BeforeValidator(_status_list)] = Field(
-        default_factory=lambda: ["2xx", "3xx"]
+        default_factory=lambda: list[int | str](["2xx", "3xx"])
     )
     keyword: str | None = Field(default=None, description="Text the body must contain")
     absent: str | None = Field(default=None, description="Text the body must not contain")

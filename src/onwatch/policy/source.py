@@ -22,6 +22,7 @@ from onwatch.policy.issues import Issue, PolicyError
 PathPart = str | int
 DataPath = tuple[PathPart, ...]
 
+MAX_VALUES = 200_000  # far beyond any real policy
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _TOO_DEEP = "the YAML is nested too deeply to be a policy"
@@ -75,6 +76,7 @@ class _Builder:
         self._constructor = yaml.constructor
         self._document = document
         self.issues: list[Issue] = []
+        self._built = 0
         self._open: set[int] = set()  # collections being built: an alias back to one recurses
 
     def _issue(self, node: Node, path: DataPath, message: str) -> None:
@@ -89,6 +91,10 @@ class _Builder:
         )
 
     def build(self, node: Node, path: DataPath) -> Any:
+        self._built += 1
+        if self._built > MAX_VALUES:
+            # Aliases are expanded on use: a "billion laughs" file would never finish.
+            raise self._not_yaml(node, path, f"more than {MAX_VALUES:,} values (aliases expanded)")
         self._document.value_positions[path] = _position(node)
         if not isinstance(node, MappingNode | SequenceNode):
             return self._scalar(node, path)
