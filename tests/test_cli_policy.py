@@ -102,7 +102,7 @@ def test_the_console_script_is_installed_next_to_the_interpreter() -> None:
 def test_check_exits_0_and_says_valid_for_the_example(runs: dict[str, Run]) -> None:
     run = runs["example"]
     assert run.returncode == 0, run.stderr
-    assert f"{EXAMPLE}: valid (3 services, 3 contacts" in run.stdout
+    assert f"{EXAMPLE}: valid (services: 3, contacts: 3, monitors: " in run.stdout
     assert "Traceback" not in run.stderr
 
 
@@ -111,7 +111,10 @@ def test_check_notes_secret_references_it_cannot_resolve_without_failing(
 ) -> None:
     run = runs["example"]
     assert run.returncode == 0
-    assert "note: TWILIO_TOKEN is not set here (used by alice.sms, bob.sms)" in run.stderr
+    assert (
+        "note: TWILIO_TOKEN is not available here (used by contacts[alice].channels.sms.url, "
+        "contacts[bob].channels.sms.url)" in run.stderr
+    )
 
 
 def test_check_exits_1_and_lists_every_problem_on_stderr(runs: dict[str, Run]) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterator
-from typing import Annotated, Any, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from onwatch.policy.issues import Issue
+from onwatch.policy.secrets import _holds_secret
 from onwatch.policy.source import DataPath, Document
 
 _TYPE_WORDS = {
@@ -97,39 +98,65 @@ def _is_dict(annotation: Any) -> bool:
     return origin is dict
 
 
-def _model_at(root: type[BaseModel], path: DataPath) -> type[BaseModel] | None:
-    """The model class that validates the mapping at ``path``."""
+def _model_at(root: type[BaseModel], path: DataPath, data: Any = None) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``path``.
+
+    Where a field holds one of several models (``monitors:`` entries told apart by
+    ``type``), the one whose tag the data at that place carries is chosen.
+    """
     current: Any = root
+    node: Any = data
     key_next = False  # the part after a dict[str, Model] field is a key, not a field
     for part in path:
         if key_next:
             key_next = False
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
-            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        elif isinstance(part, str):
+            model = _pick_model(current, node)
+            if model is None:
+                return None
+            field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
             if field is None:
                 return None
             current = field.annotation
             key_next = _is_dict(current)
-        models = [t for t in _unwrap(current) if isinstance(t, type)]
-        current = models[0] if models else None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        found = isinstance(node, dict) and part in node
+        found = found or (isinstance(node, list) and isinstance(part, int) and part < len(node))
+        node = cast(Any, node)[part] if found else None
+    return _pick_model(current, node)
+
+
+def _pick_model(annotation: Any, node: Any) -> type[BaseModel] | None:
+    """The model inside ``annotation`` that validates ``node``, by tag when there are several."""
+    models = [t for t in _unwrap(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    if len(models) > 1 and isinstance(node, dict):
+        tagged = [model for model in models if _carries_tag(model, node)]
+        models = tagged or models
+    return models[0] if models else None
+
+
+def _carries_tag(model: type[BaseModel], node: dict[str, Any]) -> bool:
+    """Whether ``node`` holds one of the values of a ``Literal`` field of ``model``."""
+    return any(
+        get_origin(field.annotation) is Literal
+        and node.get(field.alias or name) in get_args(field.annotation)
+        for name, field in model.model_fields.items()
+    )
 
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
     keys = [field.alias or name for name, field in model.model_fields.items()]
     keys += [
-        f"{name}_file" for name, f in model.model_fields.items() if "SecretRef" in str(f.annotation)
+        f"{name}_file" for name, f in model.model_fields.items() if _holds_secret(f.annotation)
     ]
     return keys
 
 
-def _message(error: ErrorDetails, root: type[BaseModel], path: DataPath) -> str:
+def _message(error: ErrorDetails, root: type[BaseModel], path: DataPath, data: Any = None) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
-        model = _model_at(root, path[:-1])
+        model = _model_at(root, path[:-1], data)
         known = _known_keys(model) if model else []
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
@@ -180,7 +207,7 @@ def issues_from_validation(
             discriminator = str((detail.get("ctx") or {}).get("discriminator", "type")).strip("'")
             loc = (*loc, discriminator)
         path = _data_path(document, loc)
-        message = _message(detail, root, path)
+        message = _message(detail, root, path, document.data)
         # A missing key has no position of its own: Document falls back to its mapping.
         unknown_key = detail["type"] == "extra_forbidden"
         issues.append(document.issue(path, message, prefer_key=unknown_key))

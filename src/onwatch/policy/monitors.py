@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from onwatch.policy.names import Name
 from onwatch.policy.secrets import PolicyModel, SecretText
@@ -23,11 +23,24 @@ from onwatch.policy.types import Duration
 def _check_http_url(value: str) -> str:
     try:
         parts = urlsplit(value)
-        port = parts.port  # raises on a port that is not a number
     except ValueError:
         raise ValueError(f'"{value}" is not a URL (e.g. https://shop.example/checkout)') from None
+    if parts.password is not None:
+        # Never echo the URL: it holds the password we are refusing.
+        raise ValueError(
+            "holds a password in plain text; send it in a header instead, "
+            'e.g. headers: {Authorization: "Basic ${CHECK_AUTH}"}'
+        )
+    try:
+        port = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        raise ValueError(f'"{value}" has a port that is not a number from 1 to 65535') from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f'"{value}" is not an http:// or https:// URL with a host')
+    try:
+        _check_host(parts.hostname.encode("idna").decode("ascii"))
+    except (UnicodeError, ValueError):
+        raise ValueError(f'"{value}" has no valid host name or IP address') from None
     if port == 0:
         raise ValueError(f'"{value}" has port 0')
     return value
@@ -57,6 +70,28 @@ Host = Annotated[str, AfterValidator(_check_host), Field(examples=["db.internal"
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+def parse_resolver(value: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[IPv6]:port`` or a bare IPv6 address (port 53) → (host, port)."""
+    host, port = value.strip(), "53"
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":") if rest else port
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        _check_host(host)
+    except ValueError:
+        host = ""
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'"{value}" is not host, host:port or [IPv6]:port (e.g. 10.0.0.53:53)')
+    return host, int(port)
+
+
+def _check_resolver(value: str) -> str:
+    parse_resolver(value)
+    return value
+
+
 def _status_list(value: object) -> object:
     """``200``, ``[200, 204]`` or ``"2xx"`` → a list of codes or classes."""
     return [value] if isinstance(value, int | str) else value
@@ -72,7 +107,19 @@ def _check_status(value: int | str) -> int | str:
     return value
 
 
-StatusSpec = Annotated[int | str, AfterValidator(_check_status)]
+StatusSpec = Annotated[
+    int | str,
+    AfterValidator(_check_status),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 100, "maximum": 599},
+                {"type": "string", "pattern": "^[1-5]xx$"},
+            ],
+            "examples": [200, "2xx"],
+        }
+    ),
+]
 
 
 class SlowThresholds(PolicyModel):
@@ -86,21 +133,38 @@ class SlowThresholds(PolicyModel):
     transfer: Duration | None = None
 
 
+_JSON_PATH = r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$"
+
+
+def _check_json_path(value: str) -> str:
+    if not re.fullmatch(_JSON_PATH, value):
+        raise ValueError(
+            f'"{value}" is not a JSON path of the form $.key.list[0] (e.g. $.status, $.items[0].id)'
+        )
+    return value
+
+
+JsonPath = Annotated[
+    str,
+    AfterValidator(_check_json_path),
+    WithJsonSchema({"type": "string", "pattern": _JSON_PATH, "examples": ["$.status"]}),
+]
+
+
 class JsonAssertion(PolicyModel):
     """The JSON body has ``equals`` (or anything, when left out) at ``path`` (``$.a.b[0]``)."""
 
-    path: Annotated[
-        str, Field(pattern=r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$", examples=["$.status"])
-    ]
+    path: JsonPath
     equals: str | int | float | bool | None = None
 
 
 class HttpExpect(PolicyModel):
     """What a good HTTP answer looks like."""
 
-    status: Annotated[list[StatusSpec], BeforeValidator(_status_list)] = Field(
-        default_factory=lambda: list[int | str](["2xx", "3xx"])
-    )
+    status: Annotated[
+        list[StatusSpec],
+        BeforeValidator(_status_list, json_schema_input_type=StatusSpec | list[StatusSpec]),
+    ] = Field(default_factory=lambda: list[int | str](["2xx", "3xx"]))
     keyword: str | None = Field(default=None, description="Text the body must contain")
     absent: str | None = Field(default=None, description="Text the body must not contain")
     json_: list[JsonAssertion] = Field(default_factory=list, alias="json")
@@ -159,7 +223,7 @@ class DnsMonitor(MonitorBase):
     query: Host = Field(description="The name to look up")
     record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR"] = "A"
     expect: list[str] = Field(default_factory=list, description="Answers that must all be present")
-    resolver: str | None = Field(
+    resolver: Annotated[str, AfterValidator(_check_resolver)] | None = Field(
         default=None, description="host or host:port of the resolver (default: the system's)"
     )
     slow: SlowThresholds = SlowThresholds()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -164,3 +164,25 @@ class PolicyModel(BaseModel):
 def _holds_secret(annotation: Any) -> bool:
     """Whether a field's type is SecretRef, possibly optional."""
     return annotation is SecretRef or SecretRef in get_args(annotation)
+
+
+def secret_references(model: BaseModel, where: str = "") -> Iterator[tuple[str, SecretRef]]:
+    """Every :class:`SecretRef` inside a policy model, with a readable path to it."""
+    for name in type(model).model_fields:
+        yield from _references_in(getattr(model, name), f"{where}.{name}" if where else name)
+
+
+def _references_in(value: Any, where: str) -> Iterator[tuple[str, SecretRef]]:
+    if isinstance(value, SecretRef):
+        yield where, value
+    elif isinstance(value, BaseModel):
+        label = getattr(value, "name", None)
+        yield from secret_references(
+            value, f"{where}[{label}]" if isinstance(label, str) else where
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _references_in(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _references_in(item, where)
