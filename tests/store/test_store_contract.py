@@ -27,7 +27,9 @@ from onwatch.store.writer import CommittedBatch, Writer
 BASE = 1_790_000_000 // HOUR * HOUR  # an hour boundary in 2026
 
 
-def make_results(monitor: str, start: float, count: int, step: float, seed: int) -> list[CheckResult]:
+def make_results(
+    monitor: str, start: float, count: int, step: float, seed: int
+) -> list[CheckResult]:
     rng = random.Random(seed)
     results = []
     for i in range(count):
@@ -70,7 +72,9 @@ def stored_rollups(database: Database, table: object) -> dict[tuple[str, int], R
 def expected_rollups(results: list[CheckResult], period: int) -> dict[tuple[str, int], Rollup]:
     expected: dict[tuple[str, int], Rollup] = {}
     for result in results:
-        expected.setdefault((result.monitor, bucket_start(result.started_at, period)), Rollup()).add(result)
+        expected.setdefault(
+            (result.monitor, bucket_start(result.started_at, period)), Rollup()
+        ).add(result)
     return expected
 
 
@@ -145,7 +149,9 @@ def test_rollups_stay_exact_when_two_writers_race_for_the_same_rows(database: Da
     for thread in threads:
         thread.join()
     assert errors == []
-    assert stored_rollups(database, rollups_minute) == expected_rollups(halves[0] + halves[1], MINUTE)
+    assert stored_rollups(database, rollups_minute) == expected_rollups(
+        halves[0] + halves[1], MINUTE
+    )
 
 
 def test_percentiles_over_a_range_match_the_raw_results(database: Database) -> None:
@@ -154,7 +160,9 @@ def test_percentiles_over_a_range_match_the_raw_results(database: Database) -> N
     write_batch(database, MonitorIds(), results)
     since, until = BASE - 1200, BASE + 3000 * 61
     inside = sorted(
-        r.total_ms for r in results if bucket_start(since, 60) <= r.started_at < bucket_start(until, 60)
+        r.total_ms
+        for r in results
+        if bucket_start(since, 60) <= r.started_at < bucket_start(until, 60)
     )
     with database.engine.connect() as connection:
         answer = latency_percentiles(connection, "shop", since, until, (0.5, 0.95, 0.99))
@@ -187,7 +195,9 @@ def test_retention_forgets_only_what_is_older_than_its_period(database: Database
     old = make_results("old", BASE, 10, 60.0, seed=10)  # 40 days ago
     recent = make_results("old", now - 3600, 10, 60.0, seed=11)
     write_batch(database, MonitorIds(), old + recent)
-    periods = SimpleNamespace(raw=timedelta(days=7), minute=timedelta(days=35), hour=timedelta(days=400))
+    periods = SimpleNamespace(
+        raw=timedelta(days=7), minute=timedelta(days=35), hour=timedelta(days=400)
+    )
     deleted = apply_retention(database, periods, now)
     assert (deleted.raw, deleted.minute, deleted.hour) == (10, 10, 0)
     with database.engine.connect() as connection:

@@ -11,38 +11,56 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from onwatch.probes.base import CheckResult
 from onwatch.store.database import Database
 from onwatch.store.monitors import MonitorIds
-from onwatch.store.rollups import Rollup, bucket_start
-from onwatch.store.tables import ROLLUP_TABLES, check_results
+from onwatch.store.rollups import HOUR, MINUTE, ROLLUP_COLUMNS, Rollup, bucket_start
+from onwatch.store.tables import check_results, rollups_hour, rollups_minute
 
 RollupKey = tuple[int, int]  # (monitor id, bucket start)
 _CHUNK = 500  # keeps IN lists well inside every backend's parameter limit
 _ATTEMPTS = 3
 
 
-def result_row(result: CheckResult, monitor_id: int) -> dict[str, Any]:
-    """The ``check_results`` row of one result."""
-    return {
-        "monitor_id": monitor_id,
-        "started_at": round(result.started_at * 1000),
-        "ok": result.ok,
-        "failure": result.failure.value if result.failure else None,
-        "total_ms": result.total_ms,
-        "dns_ms": result.dns_ms,
-        "connect_ms": result.connect_ms,
-        "tls_ms": result.tls_ms,
-        "first_byte_ms": result.first_byte_ms,
-        "transfer_ms": result.transfer_ms,
-        "status_code": result.status_code,
-        "bytes_read": result.bytes_read,
-        "detail": result.detail,
-        "location": result.location,
-    }
+RESULT_COLUMNS = (
+    "monitor_id",
+    "started_at",
+    "ok",
+    "failure",
+    "total_ms",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "first_byte_ms",
+    "transfer_ms",
+    "status_code",
+    "bytes_read",
+    "detail",
+    "location",
+)
+
+
+def result_values(result: CheckResult, monitor_id: int) -> tuple[Any, ...]:
+    """The ``check_results`` row of one result, in :data:`RESULT_COLUMNS` order."""
+    return (
+        monitor_id,
+        round(result.started_at * 1000),
+        result.ok,
+        result.failure.value if result.failure else None,
+        result.total_ms,
+        result.dns_ms,
+        result.connect_ms,
+        result.tls_ms,
+        result.first_byte_ms,
+        result.transfer_ms,
+        result.status_code,
+        result.bytes_read,
+        result.detail,
+        result.location,
+    )
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -79,34 +97,35 @@ def merge_into(connection: Connection, table: Table, deltas: dict[RollupKey, Rol
     if not deltas:
         return
     stored = _stored_rollups(connection, table, deltas)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     for (monitor_id, start), delta in sorted(deltas.items()):
         if (monitor_id, start) in stored:
             merged = stored[(monitor_id, start)]
             merged.merge(delta)
-            updates.append({"key_monitor": monitor_id, "key_start": start, **merged.to_row()})
+            updates.append((*merged.values(), monitor_id, start))
         else:
-            inserts.append({"monitor_id": monitor_id, "bucket_start": start, **delta.to_row()})
+            inserts.append((monitor_id, start, *delta.values()))
     if inserts:
-        connection.execute(insert(table), inserts)
+        insert_many(connection, table, ("monitor_id", "bucket_start", *ROLLUP_COLUMNS), inserts)
     if updates:
-        statement = update(table).where(
-            and_(
-                table.c.monitor_id == bindparam("key_monitor"),
-                table.c.bucket_start == bindparam("key_start"),
-            )
+        marker = placeholder(connection)
+        assignments = ", ".join(f"{column} = {marker}" for column in ROLLUP_COLUMNS)
+        connection.exec_driver_sql(
+            # Only our own table and column names are interpolated; values are bound.
+            f"UPDATE {table.name} SET {assignments} "  # noqa: S608
+            f"WHERE monitor_id = {marker} AND bucket_start = {marker}",
+            updates,
         )
-        connection.execute(statement, updates)
 
 
-def rollup_deltas(
-    results: Iterable[CheckResult], monitor_ids: dict[str, int], period: int
+def minute_deltas(
+    results: Iterable[CheckResult], monitor_ids: dict[str, int]
 ) -> dict[RollupKey, Rollup]:
-    """The results of a batch grouped into ``period``-second rollups."""
+    """The results of a batch grouped into minute rollups."""
     deltas: dict[RollupKey, Rollup] = {}
     for result in results:
-        key = (monitor_ids[result.monitor], bucket_start(result.started_at, period))
+        key = (monitor_ids[result.monitor], bucket_start(result.started_at, MINUTE))
         rollup = deltas.get(key)
         if rollup is None:
             rollup = deltas[key] = Rollup()
@@ -114,14 +133,45 @@ def rollup_deltas(
     return deltas
 
 
+def coarser(deltas: dict[RollupKey, Rollup], period: int) -> dict[RollupKey, Rollup]:
+    """Rollups merged into longer periods (minutes → hours); exact, as merges are."""
+    merged: dict[RollupKey, Rollup] = {}
+    for (monitor_id, start), rollup in deltas.items():
+        key = (monitor_id, bucket_start(start, period))
+        target = merged.get(key)
+        if target is None:
+            target = merged[key] = Rollup()
+        target.merge(rollup)
+    return merged
+
+
+def placeholder(connection: Connection) -> str:
+    """The driver's positional parameter marker (``?`` for sqlite3, ``%s`` for psycopg)."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_many(
+    connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """A plain driver-level executemany: the hot path skips SQLAlchemy's per-row processing."""
+    markers = ", ".join([placeholder(connection)] * len(columns))
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({markers})",  # noqa: S608
+        rows,
+    )
+
+
 def _write(connection: Connection, ids: MonitorIds, results: Sequence[CheckResult]) -> None:
     monitor_ids = ids.resolve(connection, {result.monitor for result in results})
-    connection.execute(
-        insert(check_results),
-        [result_row(result, monitor_ids[result.monitor]) for result in results],
+    insert_many(
+        connection,
+        check_results,
+        RESULT_COLUMNS,
+        [result_values(result, monitor_ids[result.monitor]) for result in results],
     )
-    for period, table in ROLLUP_TABLES.items():
-        merge_into(connection, table, rollup_deltas(results, monitor_ids, period))
+    minutes = minute_deltas(results, monitor_ids)
+    merge_into(connection, rollups_minute, minutes)
+    merge_into(connection, rollups_hour, coarser(minutes, HOUR))
 
 
 def write_batch(database: Database, ids: MonitorIds, results: Sequence[CheckResult]) -> None:

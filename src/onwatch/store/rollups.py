@@ -18,6 +18,16 @@ from sqlalchemy import RowMapping
 from onwatch.probes.base import CheckResult
 from onwatch.store.histogram import LogHistogram
 
+ROLLUP_COLUMNS = (
+    "total",
+    "good",
+    "failures",
+    "latency_sum_us",
+    "latency_hist",
+    "first_byte_hist",
+)
+"""The value columns every rollup table has, in :meth:`Rollup.values` order."""
+
 MINUTE = 60
 HOUR = 3600
 
@@ -69,16 +79,21 @@ class Rollup:
         """Share of good checks, or ``None`` when there were none."""
         return self.good / self.total if self.total else None
 
+    def values(self) -> tuple[Any, ...]:
+        """Column values for a rollup table in :data:`ROLLUP_COLUMNS` order (no key columns)."""
+        failures = json.dumps(dict(sorted(self.failures.items()))) if self.failures else "{}"
+        return (
+            self.total,
+            self.good,
+            failures,
+            self.latency_sum_us,
+            self.latency.to_bytes(),
+            self.first_byte.to_bytes(),
+        )
+
     def to_row(self) -> dict[str, Any]:
-        """Column values for a rollup table (without the key columns)."""
-        return {
-            "total": self.total,
-            "good": self.good,
-            "failures": json.dumps(dict(sorted(self.failures.items()))),
-            "latency_sum_us": self.latency_sum_us,
-            "latency_hist": self.latency.to_bytes(),
-            "first_byte_hist": self.first_byte.to_bytes(),
-        }
+        """Column values for a rollup table by name (no key columns)."""
+        return dict(zip(ROLLUP_COLUMNS, self.values(), strict=True))
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Rollup:
