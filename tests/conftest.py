@@ -3,7 +3,7 @@
 ``database_url`` is parametrized with the ids ``sqlite`` and ``postgresql``, so a
 test that takes it runs the same scenario on both backends. The PostgreSQL half
 gets a fresh database per test on one server per session (``postgres``), started
-from the machine's binaries the first time a test needs it (see ``pgserver.py``).
+from the machine's binaries the first time a test needs it (see the ``pgserver`` package).
 Without binaries the PostgreSQL half is skipped, and the report says so at the
 start and at the end.
 

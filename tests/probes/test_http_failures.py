@@ -7,13 +7,12 @@ loops; then the order of judgement: transport, status, assertions, slow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from servers import LOOPS, Servers, closed_port, full_backlog, run_checks, serving
+from httpcheck import Checks, probe
+from servers import Servers, closed_port, full_backlog
 
-from onwatch.policy.monitors import HttpMonitor
 from onwatch.probes.base import CheckResult, FailureClass
 from onwatch.probes.classify import classify_deadline, classify_exception
 from onwatch.probes.http import HttpProbe
@@ -23,21 +22,10 @@ pytestmark = pytest.mark.timeout(60)
 Check = Callable[[HttpProbe], CheckResult]
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    with serving(tmp_path_factory.mktemp("servers")) as running:
-        yield running
-
-
-@pytest.fixture(params=LOOPS)
-def check(request: pytest.FixtureRequest) -> Check:
-    loop: str = request.param
-    return lambda probe: run_checks(loop, probe)[0]
-
-
-def probe(url: str, **fields: Any) -> HttpProbe:
-    monitor = {"type": "http", "name": "shop", "url": url, "timeout": "5s", **fields}
-    return HttpProbe.from_monitor(HttpMonitor.model_validate(monitor))
+@pytest.fixture
+def check(check: Checks) -> Check:
+    """One probe at a time: the shared ``check`` (``conftest.py``) with its one result."""
+    return lambda one: check(one)[0]
 
 
 def failed(result: CheckResult, failure: FailureClass) -> str:

@@ -9,37 +9,16 @@ back 500 ms are under first byte.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from servers import LOOPS, SLOW_HEADERS_SECONDS, TLS_DELAY_SECONDS, Servers, run_checks, serving
+from httpcheck import Checks as Check
+from httpcheck import probe
+from servers import SLOW_HEADERS_SECONDS, TLS_DELAY_SECONDS, Servers
 
-from onwatch.policy.monitors import HttpMonitor, Pool
-from onwatch.probes.base import CheckResult
+from onwatch.policy.monitors import Pool
 from onwatch.probes.http import HttpProbe
 
 pytestmark = pytest.mark.timeout(60)
-
-Check = Callable[..., list[CheckResult]]
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    with serving(tmp_path_factory.mktemp("servers")) as running:
-        yield running
-
-
-@pytest.fixture(params=LOOPS)
-def check(request: pytest.FixtureRequest) -> Check:
-    """Runs probes' checks side by side on the loop under test."""
-    loop: str = request.param
-    return lambda *probes: run_checks(loop, *probes)
-
-
-def probe(url: str, **fields: Any) -> HttpProbe:
-    monitor = {"type": "http", "name": "shop", "url": url, "timeout": "5s", **fields}
-    return HttpProbe.from_monitor(HttpMonitor.model_validate(monitor))
 
 
 def trusting(servers: Servers) -> dict[str, str]:

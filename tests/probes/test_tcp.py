@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from servers import closed_port as pick_closed_port
+from servers import full_backlog
 
 from onwatch.policy.monitors import TcpMonitor
 from onwatch.probes.base import FailureClass
@@ -29,21 +31,14 @@ def listening_port() -> Iterator[int]:
 
 @pytest.fixture
 def closed_port() -> int:
-    """A port nobody listens on: bound once to pick it, then released."""
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        port: int = probe_socket.getsockname()[1]
-    return port
+    """A port nobody listens on (``servers.closed_port``)."""
+    return pick_closed_port()
 
 
 @pytest.fixture
 def full_port() -> Iterator[int]:
-    """A listener whose accept queue is full, so the kernel drops new SYNs unanswered."""
-    with socket.socket() as server, socket.socket() as filler:
-        server.bind(("127.0.0.1", 0))
-        server.listen(0)
-        port: int = server.getsockname()[1]
-        filler.connect(("127.0.0.1", port))  # takes the only place in the queue
+    """A listener whose accept queue is full (``servers.full_backlog``)."""
+    with full_backlog() as port:
         yield port
 
 
