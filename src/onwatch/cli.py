@@ -7,6 +7,7 @@ Commands print tables with Rich, put errors on stderr and exit 1 on any
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from onwatch.errors import OnwatchError
 from onwatch.policy import PolicyError, load_policy, policy_json_schema
+from onwatch.policy.secrets import secret_references
+from onwatch.probes.base import CheckResult
 from onwatch.redact import mask_url_password
 from onwatch.settings import load_settings
 
@@ -67,23 +70,25 @@ def check(
             f"{policy_file}: {count} problem{'s' * (count != 1)}", style="bold red", highlight=False
         )
         raise typer.Exit(1) from None
-    summary = ", ".join(
-        f"{len(items)} {name}"
-        for name, items in (("services", policy.services), ("contacts", policy.contacts))
-    )
-    out.print(f"[green]✓[/green] {policy_file}: valid ({summary})", highlight=False)
+    counts = {
+        "services": len(policy.services),
+        "contacts": len(policy.contacts),
+        "monitors": len(policy.monitors),
+        "pools": len(policy.pools),
+    }
+    summary = ", ".join(f"{section}: {count}" for section, count in counts.items() if count)
+    out.print(f"[green]✓[/green] {policy_file}: valid ({summary or 'empty'})", highlight=False)
     missing: dict[str, list[str]] = {}
-    for contact in policy.contacts:
-        for channel_name, channel in contact.channels.items():
-            for reference in channel.url.unresolved():
-                missing.setdefault(reference, []).append(f"{contact.name}.{channel_name}")
-    for reference, users in missing.items():
+    for where, reference in secret_references(policy):
+        for name in reference.unresolved():
+            missing.setdefault(name, []).append(where)
+    for name, users in missing.items():
         err.print(
-            f"note: {reference} is not set here (used by {', '.join(users)}); "
-            "the server that sends notifications needs it",
+            f"note: {name} is not available here (used by {', '.join(users)}); "
+            "the onwatch server needs it",
             style="yellow",
             highlight=False,
-            soft_wrap=True,
+            markup=False,
         )
 
 
@@ -172,6 +177,108 @@ def db_retention(db: DbOption = None, policy: PolicyOption = None) -> None:
         highlight=False,
     )
     database.dispose()
+
+
+PidFileOption = Annotated[
+    Path,
+    typer.Option(
+        "--pid-file", help="Where `onwatch serve` writes its process id, for `onwatch reload`."
+    ),
+]
+DEFAULT_PID_FILE = Path("onwatch.pid")
+
+
+@app.command()
+def serve(
+    policy: PolicyOption = None, db: DbOption = None, pid_file: PidFileOption = DEFAULT_PID_FILE
+) -> None:
+    """Run every check of the policy and store the results, until SIGTERM or Ctrl-C."""
+    from onwatch.clock import SystemClock
+    from onwatch.runtime import Service, configure_logging, run_blocking, run_service
+
+    policy_path, url = policy or Path(load_settings().policy_path), database_url(db)
+
+    def started(service: Service) -> None:
+        pid, count = os.getpid(), len(service.scheduler.monitors)
+        lines = [
+            f"onwatch is running (pid {pid}): {count} monitor{'s' * (count != 1)} from {policy_path}",
+            f"results go to {mask_url_password(url)}",
+            f"stop: Ctrl-C or kill -TERM {pid}; reload the policy: "
+            f"onwatch reload --pid-file {pid_file} (or kill -HUP {pid})",
+        ]
+        out.print("\n".join(lines), highlight=False, markup=False)
+
+    configure_logging()
+    try:
+        run_blocking(
+            run_service(
+                policy_path, url, clock=SystemClock(), pid_file=pid_file, on_started=started
+            )
+        )
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def reload(pid_file: PidFileOption = DEFAULT_PID_FILE) -> None:
+    """Make the running `onwatch serve` reload its policy (SIGHUP); its log says how it went."""
+    from onwatch.runtime import signal_reload
+
+    pid = signal_reload(pid_file)
+    out.print(
+        f"asked onwatch (pid {pid}) to reload its policy; its log tells whether it was accepted"
+    )
+
+
+_BAR_WIDTH = 40
+
+
+def _phase_table(result: CheckResult) -> Table:
+    """Each phase in ms with a waterfall bar drawn to scale against the total."""
+    phases = [
+        ("DNS", result.dns_ms),
+        ("connect", result.connect_ms),
+        ("TLS", result.tls_ms),
+        ("first byte", result.first_byte_ms),
+        ("transfer", result.transfer_ms),
+    ]
+    total = result.total_ms or sum(ms for _, ms in phases if ms is not None)
+    table = Table("phase", Column("ms", justify="right"), "")
+    offset = 0.0
+    for label, ms in phases:
+        if ms is None:
+            table.add_row(label, "—", "")
+            continue
+        start = round(offset / total * _BAR_WIDTH) if total else 0
+        width = max(1, round(ms / total * _BAR_WIDTH)) if total else 0
+        table.add_row(label, f"{ms:,.1f}", " " * start + "█" * width)
+        offset += ms
+    shown = "—" if result.total_ms is None else f"{result.total_ms:,.1f}"
+    table.add_row("total", shown, "█" * _BAR_WIDTH if total else "", style="bold")
+    return table
+
+
+@app.command()
+def probe(
+    name: Annotated[str, typer.Argument(help="The monitor (pool targets: api#1, api#2, ...).")],
+    policy: PolicyOption = None,
+) -> None:
+    """Check one monitor now and show where the time went; exit 0 if ok, 1 if it failed."""
+    from onwatch.runtime import find_probe, run_blocking
+
+    checker = find_probe(load_policy(policy or Path(load_settings().policy_path)), name)
+    out.print(f"checking {name} ({checker.target})", highlight=False, markup=False)
+    result = run_blocking(checker.check(time.time()))
+    out.print(_phase_table(result))
+    facts = [] if result.status_code is None else [f"status {result.status_code}"]
+    if result.bytes_read is not None:
+        facts.append(f"{result.bytes_read:,} bytes")
+    outcome = "[green]ok[/green]" if result.ok else f"[red]failed: {result.failure}[/red]"
+    out.print(" · ".join([*facts, outcome]), highlight=False)
+    if result.detail:
+        out.print(result.detail, highlight=False, markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:
