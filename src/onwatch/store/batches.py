@@ -17,50 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from onwatch.probes.base import CheckResult
 from onwatch.store.database import Database
 from onwatch.store.monitors import MonitorIds
+from onwatch.store.results import RESULT_COLUMNS, result_values
 from onwatch.store.rollups import HOUR, MINUTE, ROLLUP_COLUMNS, Rollup, bucket_start
 from onwatch.store.tables import check_results, rollups_hour, rollups_minute
 
 RollupKey = tuple[int, int]  # (monitor id, bucket start)
 _CHUNK = 500  # keeps IN lists well inside every backend's parameter limit
 _ATTEMPTS = 3
-
-
-RESULT_COLUMNS = (
-    "monitor_id",
-    "started_at",
-    "ok",
-    "failure",
-    "total_ms",
-    "dns_ms",
-    "connect_ms",
-    "tls_ms",
-    "first_byte_ms",
-    "transfer_ms",
-    "status_code",
-    "bytes_read",
-    "detail",
-    "location",
-)
-
-
-def result_values(result: CheckResult, monitor_id: int) -> tuple[Any, ...]:
-    """The ``check_results`` row of one result, in :data:`RESULT_COLUMNS` order."""
-    return (
-        monitor_id,
-        round(result.started_at * 1000),
-        result.ok,
-        result.failure.value if result.failure else None,
-        result.total_ms,
-        result.dns_ms,
-        result.connect_ms,
-        result.tls_ms,
-        result.first_byte_ms,
-        result.transfer_ms,
-        result.status_code,
-        result.bytes_read,
-        result.detail,
-        result.location,
-    )
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:

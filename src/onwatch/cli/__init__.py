@@ -1,0 +1,36 @@
+"""The ``onwatch`` command line: one Typer app; commands live in modules by concern.
+
+Commands print tables with Rich, put errors on stderr and exit 1 on any
+:class:`~onwatch.errors.OnwatchError`, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from onwatch.cli import db, policy, pools, service
+from onwatch.cli.common import err
+from onwatch.errors import OnwatchError
+
+app = typer.Typer(
+    name="onwatch",
+    help="Reliability promises as running machinery: agree on the numbers, watch them, tell everyone.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals may hold secrets: never print them in a traceback.
+    pretty_exceptions_show_locals=False,
+)
+for module in (policy, service, pools):
+    app.registered_commands += module.app.registered_commands
+app.add_typer(db.db_app, name="db")
+
+
+def main() -> None:
+    """Entry point of the ``onwatch`` console script."""
+    try:
+        app()
+    except OnwatchError as exc:
+        err.print(f"error: {exc}", style="red", highlight=False, markup=False)
+        sys.exit(1)

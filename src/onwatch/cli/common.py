@@ -1,0 +1,43 @@
+"""What every command shares: the consoles, the --db and --policy options, and their defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from onwatch.settings import load_settings
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: ONWATCH_DATABASE_URL, else sqlite:///./onwatch.db).",
+        show_default=False,
+    ),
+]
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Policy file (default: ONWATCH_POLICY_PATH, else ./onwatch.yaml).",
+        show_default=False,
+    ),
+]
+
+
+def database_url(db: str | None) -> str:
+    """The ``--db`` flag, else the instance settings (env, onwatch.toml, default)."""
+    return db or load_settings().database_url
+
+
+def policy_path(policy: Path | None) -> Path:
+    """The ``--policy`` flag, else the instance settings' ``policy_path``."""
+    return policy or Path(load_settings().policy_path)
