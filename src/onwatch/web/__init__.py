@@ -1,0 +1,1 @@
+"""The web side of onwatch: JSON API, dashboard, health and metrics, in one FastAPI app."""
