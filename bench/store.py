@@ -27,34 +27,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime
-import os
 import platform
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 from sqlalchemy import Table, func, insert, select, text
 
-from onwatch.probes.base import CheckResult, FailureClass
+from common import (
+    chunked,
+    console,
+    figure_table,
+    filesystem_of,
+    fresh_database,
+    median_run,
+    median_seconds,
+    merged,
+    minute_pool,
+    ms,
+    postgres_server,
+    print_figures,
+    print_header,
+    progress_bar,
+    spread,
+    synthetic_results,
+)
+from onwatch.probes.base import CheckResult
 from onwatch.store.database import Database, open_database
 from onwatch.store.queries import latency_percentiles, monitor_ids, summarize
 from onwatch.store.rollups import HOUR, MINUTE, Rollup
 from onwatch.store.tables import check_results, monitors, rollups_hour, rollups_minute
 from onwatch.store.writer import CommittedBatch, Writer
 
-REPO = Path(__file__).resolve().parents[1]
 QUANTILES = (0.5, 0.95, 0.99)
 DAYS = 30
 CHECK_INTERVAL = 30.0  # seconds between two checks of one monitor in the write benchmark
@@ -65,9 +76,6 @@ SINCE = UNTIL - DAYS * 86_400
 DURABLE_POSTGRES = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
 INSERT_CHUNK = 5_000
 BACKENDS = ("SQLite", "PostgreSQL")
-
-T = TypeVar("T")
-console = Console(highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -87,168 +95,7 @@ FULL = Sizes(200_000, 1_000, 3, 1_000, 60, 9, 5)
 QUICK = Sizes(40_000, 1_000, 1, 200, 20, 5, 3)
 
 
-# --- machine ----------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def memory_gib() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024**2:.0f} GiB"
-    except OSError:
-        pass
-    return "?"
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on the machine skews the figures."""
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
-
-
-def filesystem_of(path: Path) -> str:
-    """The type of the filesystem holding ``path`` (from /proc/mounts), or ``?``."""
-    best, kind = "", "?"
-    try:
-        for line in Path("/proc/mounts").read_text().splitlines():
-            _device, mount, fstype, *_ = line.split()
-            inside = str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount
-            if inside and len(mount) >= len(best):
-                best, kind = mount, fstype
-    except OSError:
-        pass
-    return kind
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
-def progress_bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-
-
-def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def median_seconds(action: Callable[[], object], repetitions: int) -> tuple[float, float, float]:
-    """Median, fastest and slowest wall time of ``repetitions`` calls, after one warm-up."""
-    action()
-    times = []
-    for _ in range(repetitions):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times), max(times)
-
-
-@contextlib.contextmanager
-def postgres_server() -> Iterator[tuple[Any, str]]:
-    """A throwaway durable PostgreSQL server and a description of it.
-
-    The server is None, with the reason as description, when there are no binaries.
-    """
-    sys.path.insert(0, str(REPO / "tests"))
-    from pgserver import PostgresError, ThrowawayPostgres, find_postgres_bindir
-
-    try:
-        bindir = find_postgres_bindir()
-    except PostgresError as exc:
-        yield None, f"skipped: {exc}"
-        return
-    if bindir is None:
-        yield None, "skipped: PostgreSQL binaries not found (install postgresql)"
-        return
-    with ThrowawayPostgres(bindir, settings=DURABLE_POSTGRES) as server:
-        with server.connect() as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            version = str(row[0]) if row else "?"
-        yield (
-            server,
-            (
-                f"PostgreSQL {version}, throwaway server on loopback, "
-                "fsync on, synchronous_commit on, full_page_writes on"
-            ),
-        )
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, folder: str, server: Any, purpose: str) -> Iterator[str | None]:
-    """The URL of an empty database for one measurement (None: backend unavailable)."""
-    if backend == "SQLite":
-        yield f"sqlite:///{folder}/{purpose}.db"
-    elif server is None:
-        yield None
-    else:
-        with server.temporary_database(f"bench_{purpose}") as url:
-            yield url
-
-
 # --- (a) write throughput ---------------------------------------------------------------
-
-
-def make_results(count: int, monitor_count: int) -> list[CheckResult]:
-    """``count`` results: every monitor checked every 30 s, 2% timeouts, log-normal latency."""
-    rng = random.Random(1)
-    start = UNTIL - count // monitor_count * CHECK_INTERVAL
-    results = []
-    for i in range(count):
-        round_, monitor = divmod(i, monitor_count)
-        at = start + round_ * CHECK_INTERVAL + monitor * CHECK_INTERVAL / monitor_count
-        latency = rng.lognormvariate(4.5, 0.6)
-        name = f"web-{monitor:04d}"
-        if rng.random() < 0.02:
-            result = CheckResult(
-                monitor=name,
-                started_at=at,
-                ok=False,
-                failure=FailureClass.TIMEOUT,
-                total_ms=10_000.0,
-                detail="timed out after 10 s",
-            )
-        else:
-            result = CheckResult(
-                monitor=name,
-                started_at=at,
-                ok=True,
-                total_ms=latency,
-                dns_ms=latency * 0.05,
-                connect_ms=latency * 0.1,
-                tls_ms=latency * 0.2,
-                first_byte_ms=latency * 0.7,
-                transfer_ms=latency * 0.3,
-                status_code=200,
-                bytes_read=14_000,
-            )
-        results.append(result)
-    return results
 
 
 @dataclass(frozen=True)
@@ -299,33 +146,6 @@ async def write_through_writer(
 
 
 # --- (b) 30-day percentile queries ------------------------------------------------------
-
-
-def minute_pool(rng: random.Random, size: int, samples: int) -> list[Rollup]:
-    """Minute rollups of ``samples`` synthetic checks each (log-normal latency, ~1% failures)."""
-    pool = []
-    for _ in range(size):
-        rollup = Rollup()
-        scale = rng.uniform(3.8, 5.2)  # minutes differ: some fast, some slow
-        for _ in range(samples):
-            latency = rng.lognormvariate(scale, 0.5)
-            if rng.random() < 0.01:
-                rollup.add(
-                    CheckResult("x", 0.0, ok=False, failure=FailureClass.SLOW, total_ms=latency)
-                )
-            else:
-                rollup.add(
-                    CheckResult("x", 0.0, ok=True, total_ms=latency, first_byte_ms=latency * 0.7)
-                )
-        pool.append(rollup)
-    return pool
-
-
-def merged(rollups: Iterable[Rollup]) -> Rollup:
-    total = Rollup()
-    for rollup in rollups:
-        total.merge(rollup)
-    return total
 
 
 @dataclass
@@ -485,15 +305,6 @@ def query_benchmark(url: str, sizes: Sizes) -> QueryFigures:
 # --- report -----------------------------------------------------------------------------
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
-
-
-def spread(times: tuple[float, float, float]) -> str:
-    median, fastest, slowest = times
-    return f"{ms(median)}  ({ms(fastest)} – {ms(slowest)})"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
@@ -502,22 +313,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="onwatch-bench-") as folder:
-        console.print(f"[bold]onwatch store benchmark[/bold]{' (--quick)' if args.quick else ''}")
-        console.print(f"date     {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
-        console.print(
-            f"machine  {cpu_model()}, {os.cpu_count()} cores, {memory_gib()} RAM, "
-            f"{platform.system()} {platform.release()}, load average {load_average()} at start"
-        )
+        print_header("onwatch store benchmark", args.quick)
         console.print(
             f"software Python {platform.python_version()}, SQLite {sqlite3.sqlite_version} "
             f"(WAL, synchronous=NORMAL) on {filesystem_of(Path(folder))} in {folder}"
         )
-        results = make_results(sizes.results, sizes.write_monitors)
-        figures = RichTable(title="store figures")
-        for column in ("backend", "measure", "figure", "target"):
-            figures.add_column(column)
+        results = synthetic_results(sizes.results, sizes.write_monitors, UNTIL, CHECK_INTERVAL)
+        figures = figure_table("store figures", ("backend", "measure", "figure", "target"))
 
-        with postgres_server() as (server, pg_note):
+        with postgres_server(DURABLE_POSTGRES) as (server, pg_note):
             console.print(f"postgres {pg_note}")
             console.print(
                 f"\n(a) {sizes.results:,} results for {sizes.write_monitors:,} monitors (one "
@@ -534,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     figures.add_row(backend, "write results/s", "skipped", "")
                     continue
                 rates = ", ".join(f"{run.per_second:,.0f}" for run in runs)
-                written = sorted(runs, key=lambda run: run.per_second)[len(runs) // 2]
+                written = median_run(runs, key=lambda run: run.per_second)
                 console.print(
                     f"    {backend}: {written.per_second:,.0f} results/s, median of "
                     f"{len(runs)} (all runs: {rates}); that run: {written.results:,} in "
@@ -582,9 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "",
                 )
 
-    console.print()
-    console.print(figures)
-    console.print(f"total run time {time.perf_counter() - began:.0f} s")
+    print_figures(figures, began)
     return 0
 
 
