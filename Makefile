@@ -7,9 +7,11 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 POLICY ?= examples/onwatch.yaml
 DB ?= sqlite:///./onwatch.db
+LISTEN ?= 127.0.0.1:8080
+DEMO_DB ?= sqlite:///./onwatch-demo.db
 LINTED := $(wildcard src tests bench)
 
-.PHONY: run test lint typecheck pytest bench lock clean install dev help
+.PHONY: run check-example test lint typecheck pytest bench lock clean install dev help
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,20 +23,29 @@ $(BIN)/python:
 $(BIN)/uv: | $(BIN)/python
 	@command -v uv >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet uv
 
+# A current dev install holds everything `run` needs: keep it rather than strip the tools.
 $(STAMP_RUN): requirements.lock pyproject.toml | $(BIN)/uv
-	$(UV) pip sync --python $(BIN)/python requirements.lock
-	$(UV) pip install --python $(BIN)/python --no-deps -e .
-	@rm -f $(STAMP_DEV); touch $@
+	@if [ -f $(STAMP_DEV) ] && [ $(STAMP_DEV) -nt requirements-dev.lock ] && [ $(STAMP_DEV) -nt pyproject.toml ]; then \
+		echo "using the dev install in $(VENV)"; \
+	else \
+		$(UV) pip sync --python $(BIN)/python requirements.lock && \
+		$(UV) pip install --python $(BIN)/python --no-deps -e . && \
+		rm -f $(STAMP_DEV); \
+	fi
+	@touch $@
 
 $(STAMP_DEV): requirements-dev.lock pyproject.toml | $(BIN)/uv
 	$(UV) pip sync --python $(BIN)/python requirements-dev.lock
 	$(UV) pip install --python $(BIN)/python --no-deps -e .
-	@rm -f $(STAMP_RUN); touch $@
+	@touch $@
 
 install: $(STAMP_RUN)  ## install onwatch into .venv from requirements.lock
 dev: $(STAMP_DEV)  ## install onwatch and the dev tools into .venv
 
-run: $(STAMP_RUN)  ## install and start onwatch on the example policy
+run: $(STAMP_RUN)  ## install and start the demo (a small shop, watched): dashboard on LISTEN, 127.0.0.1:8080
+	$(BIN)/onwatch demo --listen $(LISTEN) --db $(DEMO_DB)
+
+check-example: $(STAMP_RUN)  ## check the example policy, prepare the database, show the settings
 	$(BIN)/onwatch check $(POLICY)
 	$(BIN)/onwatch db migrate --db $(DB)
 	$(BIN)/onwatch db status --db $(DB)

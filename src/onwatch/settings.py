@@ -135,6 +135,7 @@ class InstanceSettings(BaseSettings):
     policy_path: Path = Path("onwatch.yaml")
     smtp_sender: Annotated[str, AfterValidator(_smtp_sender)] | None = None
     smtp_url: Annotated[str, AfterValidator(_smtp_url)] | None = None
+    metrics_public: bool = False
 
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
     _config_file: Path | None = PrivateAttr(default=None)

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from onwatch.cli import db, policy, pools, service
+from onwatch.cli import apidocs, db, demo, policy, pools, service, tokens, users
 from onwatch.cli.common import err
 from onwatch.errors import OnwatchError
 
@@ -22,9 +22,11 @@ app = typer.Typer(
     # Locals may hold secrets: never print them in a traceback.
     pretty_exceptions_show_locals=False,
 )
-for module in (policy, service, pools):
+for module in (policy, service, pools, demo, apidocs):
     app.registered_commands += module.app.registered_commands
 app.add_typer(db.db_app, name="db")
+app.add_typer(users.user_app, name="user")
+app.add_typer(tokens.token_app, name="token")
 
 
 def main() -> None:

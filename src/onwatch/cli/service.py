@@ -1,11 +1,21 @@
-"""Running commands: ``onwatch serve``, ``onwatch reload`` and ``onwatch probe``."""
+"""Running commands: ``onwatch serve``, ``onwatch reload`` and ``onwatch probe``.
+
+``serve`` runs the scheduler, the writer and the web app in one process. The
+listen address is checked before anything starts, so a port in use is one
+clear error (exit 1), not a service that runs without its web app.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import ipaddress
 import os
+import socket
+import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +24,10 @@ from onwatch.cli.phases import phase_table
 from onwatch.cli.pools import probe_pool
 from onwatch.policy import load_policy
 from onwatch.redact import mask_url_password
+
+if TYPE_CHECKING:
+    from onwatch.runtime import Service
+    from onwatch.settings import InstanceSettings
 
 app = typer.Typer()
 
@@ -27,31 +41,122 @@ PidFileOption = Annotated[
 DEFAULT_PID_FILE = Path("onwatch.pid")
 
 
+ListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--listen",
+        help="host:port of the web app (default: ONWATCH_LISTEN, else 127.0.0.1:8080).",
+        show_default=False,
+    ),
+]
+
+
+def _address(listen: str) -> tuple[str, int]:
+    from onwatch.web.server import split_listen
+
+    try:
+        host, port = split_listen(listen)
+    except ValueError:
+        host, port = "", 0
+    if not host or not 0 < port < 65536:
+        raise typer.BadParameter(
+            f'"{listen}" is not host:port (e.g. 127.0.0.1:8080 or [::1]:8080)',
+            param_hint="--listen",
+        )
+    return host, port
+
+
+def ensure_can_listen(listen: str) -> None:
+    """Bind ``listen`` the way uvicorn will and let go, or raise :class:`ServiceError`."""
+    from onwatch.runtime import ServiceError
+
+    host, port = _address(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:  # in use, not an address of this machine, unknown host
+            busy = exc.errno == errno.EADDRINUSE
+            hint = "is another onwatch using it?" if busy else "is it an address of this machine?"
+            raise ServiceError(
+                f"cannot listen on {listen}: {exc.strerror or exc} ({hint} "
+                "choose the address with --listen or ONWATCH_LISTEN)"
+            ) from None
+
+
+def _dashboard_url(settings: InstanceSettings, listen: str) -> str:
+    host, port = _address(listen)
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_unspecified:  # every interface: people use public_url
+            return settings.public_url + "/"
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+
+
 @app.command()
 def serve(
-    policy: PolicyOption = None, db: DbOption = None, pid_file: PidFileOption = DEFAULT_PID_FILE
+    policy: PolicyOption = None,
+    db: DbOption = None,
+    listen: ListenOption = None,
+    pid_file: PidFileOption = DEFAULT_PID_FILE,
 ) -> None:
-    """Run every check of the policy and store the results, until SIGTERM or Ctrl-C."""
+    """Run every check of the policy, store the results and serve the web app and API,
+    until SIGTERM or Ctrl-C."""
     from onwatch.clock import SystemClock
-    from onwatch.runtime import Service, configure_logging, run_blocking, run_service
+    from onwatch.runtime import (
+        ServiceError,
+        configure_logging,
+        run_blocking,
+        run_service,
+        running_pid,
+    )
+    from onwatch.settings import load_settings
+    from onwatch.web.server import web_task
 
+    settings = load_settings()
     policy_file, url = policy_path(policy), database_url(db)
+    address = listen or settings.listen
+    if (pid := running_pid(pid_file)) is not None:  # say so before "the port is in use"
+        raise ServiceError(f"onwatch is already running (pid {pid}, {pid_file}); stop it first")
+    ensure_can_listen(address)
 
     def started(service: Service) -> None:
+        from onwatch.accounts.bootstrap import FIRST_ADMIN, ensure_first_admin
+
         pid, count = os.getpid(), len(service.scheduler.monitors)
         lines = [
             f"onwatch is running (pid {pid}): {count} monitor{'s' * (count != 1)} from {policy_file}",
             f"results go to {mask_url_password(url)}",
-            f"stop: Ctrl-C or kill -TERM {pid}; reload the policy: "
-            f"onwatch reload --pid-file {pid_file} (or kill -HUP {pid})",
+            f"dashboard: {_dashboard_url(settings, address)} (API: /api/v1, docs: /api/docs)",
         ]
+        password = ensure_first_admin(service.database)
+        if password is not None:
+            lines += [
+                f"admin password (shown once): {password}",
+                f"log in as {FIRST_ADMIN} with it; it is not stored in clear and will not be "
+                f"shown again (forgot it? onwatch user reset-password {FIRST_ADMIN})",
+            ]
+        if settings.secret_key_is_ephemeral:
+            lines.append(
+                "no secret_key is set: logins end when onwatch restarts (see docs/settings.md)"
+            )
+        lines.append(
+            f"stop: Ctrl-C or kill -TERM {pid}; reload the policy: "
+            f"onwatch reload --pid-file {pid_file} (or kill -HUP {pid})"
+        )
         out.print("\n".join(lines), highlight=False, markup=False)
+        sys.stdout.flush()  # a pipe (systemd, a test) sees the password now, not at exit
 
     configure_logging()
     try:
         run_blocking(
             run_service(
-                policy_file, url, clock=SystemClock(), pid_file=pid_file, on_started=started
+                policy_file,
+                url,
+                clock=SystemClock(),
+                pid_file=pid_file,
+                extra_tasks=[web_task(settings, address)],
+                on_started=started,
             )
         )
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place

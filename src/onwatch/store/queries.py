@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, null, select
 
 from onwatch.store.histogram import LogHistogram
 from onwatch.store.rollups import HOUR, MINUTE, bucket_start
@@ -32,6 +32,8 @@ class RangeSummary:
     good: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     latency: LogHistogram = field(default_factory=LogHistogram)
+    first_byte: LogHistogram = field(default_factory=LogHistogram)
+    """Filled only by ``summarize(..., with_first_byte=True)``."""
 
     @property
     def availability(self) -> float | None:
@@ -72,28 +74,40 @@ def summarize(
     since: float,
     until: float,
     phase: Phase = "total",
+    *,
+    with_first_byte: bool = False,
 ) -> dict[int, RangeSummary]:
-    """Counts, failures and the latency histogram of each monitor over ``[since, until)``."""
+    """Counts, failures and the latency histogram of each monitor over ``[since, until)``.
+
+    ``with_first_byte`` also merges the first-byte histograms into
+    :attr:`RangeSummary.first_byte`, in the same pass over the rows.
+    """
     summaries = {monitor_id: RangeSummary() for monitor_id in monitor_id_list}
     blobs: dict[int, list[bytes]] = {monitor_id: [] for monitor_id in monitor_id_list}
+    first_bytes: dict[int, list[bytes]] = {monitor_id: [] for monitor_id in monitor_id_list}
     for table, first, end in _spans(since, until):
         hist = table.c[_HISTOGRAM_COLUMN[phase]]
+        second = table.c.first_byte_hist if with_first_byte else null()
         query = select(
-            table.c.monitor_id, table.c.total, table.c.good, table.c.failures, hist
+            table.c.monitor_id, table.c.total, table.c.good, table.c.failures, hist, second
         ).where(
             table.c.monitor_id.in_(monitor_id_list),
             table.c.bucket_start >= first,
             table.c.bucket_start < end,
         )
-        for monitor_id, total, good, failures, blob in connection.execute(query):
+        for monitor_id, total, good, failures, blob, first_byte in connection.execute(query):
             summary = summaries[monitor_id]
             summary.total += total
             summary.good += good
             if failures != "{}":
                 summary.failures.update(json.loads(failures))
             blobs[monitor_id].append(blob)
+            if first_byte is not None:
+                first_bytes[monitor_id].append(first_byte)
     for monitor_id, summary in summaries.items():
         summary.latency = LogHistogram.merge_encoded(blobs[monitor_id])
+        if with_first_byte:
+            summary.first_byte = LogHistogram.merge_encoded(first_bytes[monitor_id])
     return summaries
 
 

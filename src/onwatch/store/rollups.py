@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,11 +98,17 @@ class Rollup:
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Rollup:
+        return cls.from_values([row[column] for column in ROLLUP_COLUMNS])
+
+    @classmethod
+    def from_values(cls, values: Sequence[Any]) -> Rollup:
+        """A rollup from its column values in :data:`ROLLUP_COLUMNS` order."""
+        total, good, failures, latency_sum_us, latency, first_byte = values
         return cls(
-            total=row["total"],
-            good=row["good"],
-            failures=Counter(json.loads(row["failures"])),
-            latency_sum_us=row["latency_sum_us"],
-            latency=LogHistogram.from_bytes(row["latency_hist"]),
-            first_byte=LogHistogram.from_bytes(row["first_byte_hist"]),
+            total=total,
+            good=good,
+            failures=Counter(json.loads(failures)) if failures != "{}" else Counter(),
+            latency_sum_us=latency_sum_us,
+            latency=LogHistogram.from_bytes(latency),
+            first_byte=LogHistogram.from_bytes(first_byte),
         )

@@ -83,3 +83,33 @@ rollups_hour = _rollup_table("rollups_hour")
 
 ROLLUP_TABLES = {60: rollups_minute, 3600: rollups_hour}
 """Rollup tables by period length in seconds."""
+
+# -- accounts (migration 0002) ---------------------------------------------------
+# Times are Unix seconds. Only hashes are stored: never a password or a token.
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),  # scrypt$n$r$p$salt$hash
+    Column("role", String(16), nullable=False),  # viewer | editor | admin
+    Column("created_at", BigInteger, nullable=False),
+    # Part of every session cookie: bumping it (password reset) ends all of the user's sessions.
+    Column("session_version", Integer, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("prefix", String(16), nullable=False),  # first characters, to recognise a token
+    Column("role", String(16), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    Column("last_used_at", BigInteger),
+)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onwatch.probes.base import CheckResult
-from onwatch.store.batches import write_batch
+from onwatch.store.batches import RollupCache, write_batch
 from onwatch.store.database import Database
 from onwatch.store.monitors import MonitorIds
 
@@ -53,6 +53,7 @@ class Writer:
     ) -> None:
         self._database = database
         self._ids = MonitorIds()
+        self._rollups = RollupCache()
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._retry_backoff = retry_backoff
@@ -113,7 +114,9 @@ class Writer:
         while True:
             attempts += 1
             try:
-                await asyncio.to_thread(write_batch, self._database, self._ids, batch)
+                await asyncio.to_thread(
+                    write_batch, self._database, self._ids, batch, self._rollups
+                )
                 return attempts
             except Exception as exc:  # keep the batch whatever went wrong, and say so
                 self.failed_attempts += 1

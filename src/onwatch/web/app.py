@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from importlib import import_module
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from onwatch import __version__
+from onwatch.web.auth import Principal, api_principal
 from onwatch.web.context import WebContext
 
 STATIC = Path(__file__).parent / "static"
@@ -32,8 +34,10 @@ def create_app(context: WebContext) -> FastAPI:
     app = FastAPI(
         title="onwatch",
         version=__version__,
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # FastAPI's own schema and docs routes are public and its docs page loads
+        # scripts from a CDN: serve the schema ourselves, behind a login or token.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.context = context
@@ -41,4 +45,12 @@ def create_app(context: WebContext) -> FastAPI:
         router: APIRouter = import_module(f"onwatch.web.{name}").router
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_schema(
+        principal: Annotated[Principal, Depends(api_principal())],
+    ) -> dict[str, Any]:
+        """The OpenAPI document of this API (docs/api.md is generated from it)."""
+        return app.openapi()
+
     return app

@@ -1,0 +1,1 @@
+"""Accounts: users with roles, password hashing, API tokens and the first admin."""
