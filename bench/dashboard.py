@@ -7,11 +7,14 @@ A policy of 5,000 HTTP monitors is loaded, and a SQLite file in a temporary
 directory is filled in bulk the way the writer would have left it: for every
 monitor an hour rollup for each hour of the last 30 days (the current, partial
 hour included), the minute rollups of the partial hours at the edges of the
-24 h, 7 d and 30 d windows and of the current hour, and its 5 newest raw
+24 h, 7 d and 30 d windows and of the current hour (a real store keeps 35 days
+of minutes, but every query reads minute rollups by a (monitor, time) range of
+the primary key, so the others would never be read), and its 5 newest raw
 results (about 3% of monitors failing or slow, with details). Every monitor
 is checked once a minute: minute rollups come from a pool of single synthetic
-log-normal checks (about 1% failing), and hour rows are merges of 60 of them. "Now" is fixed at 14:17:30 so windows have
-partial hours at both ends, as real ones do.
+log-normal checks (about 1% failing), and hour rows are merges of 60 of them.
+"Now" is fixed at 14:17:30 so windows have partial hours at both ends, as real
+ones do.
 
 The real app (:func:`onwatch.web.app.create_app`) then serves the pages to a
 client logged in through the real login form, in process (Starlette's

@@ -26,6 +26,8 @@ from typing import TypeVar
 import pytest
 from aiohttp import web
 
+from netutil import free_port
+
 ONWATCH = Path(sys.executable).parent / "onwatch"
 SLOW_ANSWER = 2.0  # seconds /slow/... takes to answer
 T = TypeVar("T")
@@ -139,6 +141,7 @@ def serving(tmp_path: Path, policy: str) -> Iterator[Serving]:
     policy_file.write_text(policy, encoding="utf-8")
     database, pid_file = tmp_path / "onwatch.db", tmp_path / "onwatch.pid"
     command = [str(ONWATCH), "serve", "--policy", str(policy_file), "--db", f"sqlite:///{database}"]
+    command += ["--listen", f"127.0.0.1:{free_port()}"]
     with stderr.open("wb") as errors:
         process = subprocess.Popen(
             [*command, "--pid-file", str(pid_file)],
@@ -228,7 +231,10 @@ def test_a_second_serve_with_the_same_pid_file_refuses_to_start(
 ) -> None:
     with serving(tmp_path, policy_text(target.base, {"home": "/"})) as run:
         policy, pid_file = str(run.policy), str(run.pid_file)
-        second = onwatch("serve", "--policy", policy, "--pid-file", pid_file, cwd=tmp_path)
+        listen = f"127.0.0.1:{free_port()}"
+        second = onwatch(
+            "serve", "--policy", policy, "--pid-file", pid_file, "--listen", listen, cwd=tmp_path
+        )
         assert second.returncode == 1
         assert f"onwatch is already running (pid {run.process.pid}" in second.stderr
         assert int(run.pid_file.read_text()) == run.process.pid
@@ -249,7 +255,17 @@ def test_reload_says_so_when_no_instance_runs_or_the_pid_file_is_stale(tmp_path:
 
 def test_serve_refuses_an_invalid_policy_before_starting_anything(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("apiVersion: onwatch/v1\nmonitors: 12\n", encoding="utf-8")
-    done = onwatch("serve", "--policy", "bad.yaml", "--db", "sqlite:///onwatch.db", cwd=tmp_path)
+    listen = f"127.0.0.1:{free_port()}"
+    done = onwatch(
+        "serve",
+        "--policy",
+        "bad.yaml",
+        "--db",
+        "sqlite:///onwatch.db",
+        "--listen",
+        listen,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     assert "bad.yaml:2:" in done.stderr
     assert "Traceback" not in done.stderr

@@ -27,6 +27,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from netutil import free_port
 from onwatch.accounts.roles import Role
 from onwatch.accounts.tokens import create_token
 from onwatch.store.database import open_database
@@ -70,12 +71,6 @@ def target() -> Iterator[str]:
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     loop.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_policy(folder: Path, base: str, monitors: int = 1, interval: str = "500ms") -> Path:

@@ -15,7 +15,8 @@ from sqlalchemy import func, select, text
 
 from onwatch.errors import SchemaTooNewError
 from onwatch.probes.base import CheckResult, FailureClass
-from onwatch.store.batches import write_batch
+from onwatch.store import batches
+from onwatch.store.batches import RollupCache, write_batch
 from onwatch.store.database import Database, open_database
 from onwatch.store.monitors import MonitorIds
 from onwatch.store.queries import latency_percentiles, summarize
@@ -152,6 +153,77 @@ def test_rollups_stay_exact_when_two_writers_race_for_the_same_rows(database: Da
     assert stored_rollups(database, rollups_minute) == expected_rollups(
         halves[0] + halves[1], MINUTE
     )
+
+
+def test_rollups_stay_exact_when_two_writers_with_rollup_caches_race_for_the_same_rows(
+    database: Database,
+) -> None:
+    halves = [make_results("shared", BASE, 400, 0.25, seed=s) for s in (16, 17)]
+    errors: list[BaseException] = []
+
+    def write(results: list[CheckResult]) -> None:
+        ids, cache = MonitorIds(), RollupCache()
+        try:
+            for start in range(0, len(results), 20):
+                write_batch(database, ids, results[start : start + 20], cache)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(half,)) for half in halves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    both = halves[0] + halves[1]
+    assert stored_rollups(database, rollups_minute) == expected_rollups(both, MINUTE)
+    assert stored_rollups(database, rollups_hour) == expected_rollups(both, HOUR)
+
+
+def test_a_cached_rollup_row_that_another_writer_changed_is_read_again(
+    database: Database,
+) -> None:
+    ours, theirs = MonitorIds(), MonitorIds()
+    cache = RollupCache()
+    results = make_results("api", BASE, 90, 1.0, seed=18)
+    write_batch(database, ours, results[:30], cache)
+    write_batch(database, theirs, results[30:60])  # another node, behind our back
+    write_batch(database, ours, results[60:], cache)
+    assert stored_rollups(database, rollups_minute) == expected_rollups(results, MINUTE)
+    assert stored_rollups(database, rollups_hour) == expected_rollups(results, HOUR)
+
+
+def test_a_batch_that_fails_midway_leaves_the_cached_rollups_exact(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids, cache = MonitorIds(), RollupCache()
+    results = make_results("api", BASE, 90, 1.0, seed=19)
+    write_batch(database, ids, results[:30], cache)
+
+    def broken(deltas: object, period: int) -> object:
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(batches, "coarser", broken)  # after the minute rows were merged
+        with pytest.raises(RuntimeError):
+            write_batch(database, ids, results[30:60], cache)
+    write_batch(database, ids, results[60:], cache)
+    kept = results[:30] + results[60:]
+    assert stored_rollups(database, rollups_minute) == expected_rollups(kept, MINUTE)
+    assert stored_rollups(database, rollups_hour) == expected_rollups(kept, HOUR)
+
+
+def test_the_rollup_cache_keeps_only_the_open_periods(database: Database) -> None:
+    ids, cache = MonitorIds(), RollupCache()
+    monitors = 20
+    for minute in range(90):  # an hour and a half, one result per monitor and minute
+        batch = [
+            CheckResult(f"m{i}", BASE + minute * 60 + i, ok=True, total_ms=10.0 + i)
+            for i in range(monitors)
+        ]
+        write_batch(database, ids, batch, cache)
+        assert len(cache) <= monitors * (RollupCache.KEEP[MINUTE] + RollupCache.KEEP[HOUR])
+    assert len(cache) == monitors * (RollupCache.KEEP[MINUTE] + RollupCache.KEEP[HOUR])
 
 
 def test_percentiles_over_a_range_match_the_raw_results(database: Database) -> None:

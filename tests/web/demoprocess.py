@@ -12,7 +12,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,8 @@ from typing import IO
 
 import httpx
 import pytest
+
+from netutil import free_port
 
 ONWATCH = Path(sys.executable).parent / "onwatch"
 STARTUP_SECONDS = 30  # the demo prints its banner and answers /login within this
@@ -42,13 +43,6 @@ class Demo:
     log: Path
     db: Path
     lines: queue.Queue[str] = field(repr=False, default_factory=queue.Queue)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:

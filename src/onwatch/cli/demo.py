@@ -96,33 +96,21 @@ async def _run_demo(config: ShopConfig, settings: InstanceSettings, listen: str,
                 db,
                 clock=SystemClock(),
                 extra_tasks=[web_task(settings, listen)],
-                on_started=lambda service: _print_banner(service, shop, listen, db),
+                on_started=lambda service: _print_banner(service, shop, settings, db),
             )
 
 
-def _print_banner(service: Service, shop: DemoShop, listen: str, db: str) -> None:
+def _print_banner(service: Service, shop: DemoShop, settings: InstanceSettings, db: str) -> None:
     """What the person who typed ``make run`` needs: where to look and how to log in."""
-    from onwatch.accounts.bootstrap import FIRST_ADMIN, ensure_first_admin
+    from onwatch.cli.service import dashboard_url, first_admin_lines
 
-    password = ensure_first_admin(service.database)
-    reset = f"onwatch user reset-password {FIRST_ADMIN} --db {mask_url_password(db)}"
-    if password is None:
-        login = (
-            f"log in as:  {FIRST_ADMIN}, with the password shown when this database was new "
-            f"(forgot it? {reset})"
-        )
-    else:  # the same words as `onwatch serve`
-        login = (
-            f"log in as:  {FIRST_ADMIN}\nadmin password (shown once): {password}\n"
-            f"            it is not stored in clear and will not be shown again (forgot it? {reset})"
-        )
     ports = shop.ports
     dies = format_duration(timedelta(seconds=shop.config.pool_dies_after))
     lines = [
         f"onwatch demo is running (pid {os.getpid()}): "
         f"{len(service.scheduler.monitors)} checks of a demo shop",
-        f"dashboard:  http://{listen}/",
-        login,
+        f"dashboard:  {dashboard_url(settings, settings.listen)}",
+        *first_admin_lines(service.database, db),
         f"demo shop:  {shop.url} (pool backends on ports {ports['backend-1']} and "
         f"{ports['backend-2']}; the second stops answering after {dies})",
         f"policy:     {service.policy_path} (examples/demo.yaml with the shop's ports)",

@@ -28,6 +28,7 @@ from onwatch.redact import mask_url_password
 if TYPE_CHECKING:
     from onwatch.runtime import Service
     from onwatch.settings import InstanceSettings
+    from onwatch.store.database import Database
 
 app = typer.Typer()
 
@@ -85,7 +86,23 @@ def ensure_can_listen(listen: str) -> None:
             ) from None
 
 
-def _dashboard_url(settings: InstanceSettings, listen: str) -> str:
+def first_admin_lines(database: Database, database_url: str) -> list[str]:
+    """How to log in: the one-time admin password on a new database, else how to reset it."""
+    from onwatch.accounts.bootstrap import FIRST_ADMIN, ensure_first_admin
+
+    password = ensure_first_admin(database)
+    reset = f"onwatch user reset-password {FIRST_ADMIN} --db {mask_url_password(database_url)}"
+    if password is None:
+        return [f"log in as {FIRST_ADMIN} (forgot the password? {reset})"]
+    return [
+        f"admin password (shown once): {password}",
+        f"log in as {FIRST_ADMIN} with it; it is not stored in clear and will not be "
+        f"shown again (forgot it? {reset})",
+    ]
+
+
+def dashboard_url(settings: InstanceSettings, listen: str) -> str:
+    """Where people open the dashboard: the listen address, or public_url on 0.0.0.0/::."""
     host, port = _address(listen)
     with contextlib.suppress(ValueError):
         if ipaddress.ip_address(host).is_unspecified:  # every interface: people use public_url
@@ -121,21 +138,13 @@ def serve(
     ensure_can_listen(address)
 
     def started(service: Service) -> None:
-        from onwatch.accounts.bootstrap import FIRST_ADMIN, ensure_first_admin
-
         pid, count = os.getpid(), len(service.scheduler.monitors)
         lines = [
             f"onwatch is running (pid {pid}): {count} monitor{'s' * (count != 1)} from {policy_file}",
             f"results go to {mask_url_password(url)}",
-            f"dashboard: {_dashboard_url(settings, address)} (API: /api/v1, docs: /api/docs)",
+            f"dashboard: {dashboard_url(settings, address)} (API: /api/v1, see docs/api.md)",
+            *first_admin_lines(service.database, url),
         ]
-        password = ensure_first_admin(service.database)
-        if password is not None:
-            lines += [
-                f"admin password (shown once): {password}",
-                f"log in as {FIRST_ADMIN} with it; it is not stored in clear and will not be "
-                f"shown again (forgot it? onwatch user reset-password {FIRST_ADMIN})",
-            ]
         if settings.secret_key_is_ephemeral:
             lines.append(
                 "no secret_key is set: logins end when onwatch restarts (see docs/settings.md)"

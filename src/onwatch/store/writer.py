@@ -5,6 +5,12 @@ takes what has queued (up to ``max_batch`` results, or whatever arrived within
 ``max_delay`` seconds of the first), writes it in a worker thread with
 :func:`~onwatch.store.batches.write_batch`, and reports each committed batch.
 A batch that fails is kept and retried with backoff; it is never dropped.
+
+Submitting costs a list append: the task sleeps until the first result of a batch
+arrives, then until the delay is over or a full batch is queued, never once per
+result. Rollup rows are updated once per batch for every monitor in it, so a
+longer delay writes fewer of them per result when monitors check more often than
+the delay; half a second keeps results at most that far from the database.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,7 +54,7 @@ class Writer:
         database: Database,
         *,
         max_batch: int = 5000,
-        max_delay: float = 0.2,
+        max_delay: float = 0.5,
         retry_backoff: float = 0.5,
         on_commit: Callable[[CommittedBatch], None] | None = None,
     ) -> None:
@@ -58,7 +65,9 @@ class Writer:
         self._max_delay = max_delay
         self._retry_backoff = retry_backoff
         self._on_commit = on_commit
-        self._queue: asyncio.Queue[CheckResult] = asyncio.Queue()
+        self._queue: deque[CheckResult] = deque()
+        self._wanted = 1  # queued results that wake the task from ``_wakeup``
+        self._wakeup: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._batches = 0
         self._idle = asyncio.Event()
@@ -69,12 +78,18 @@ class Writer:
     @property
     def queue_depth(self) -> int:
         """Results waiting to be written (exported as a metric)."""
-        return self._queue.qsize()
+        return len(self._queue)
 
     def submit(self, result: CheckResult) -> None:
         """Queue a result; returns at once."""
         self._idle.clear()
-        self._queue.put_nowait(result)
+        self._queue.append(result)
+        if len(self._queue) >= self._wanted:
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     def start(self) -> None:
         if self._task is None:
@@ -93,21 +108,26 @@ class Writer:
                 await self._task
             self._task = None
 
+    async def _until(self, wanted: int, deadline: float | None = None) -> None:
+        """Sleep until ``wanted`` results are queued, or ``deadline`` (loop time) passes."""
+        if len(self._queue) >= wanted:
+            return
+        loop = asyncio.get_running_loop()
+        self._wanted, self._wakeup = wanted, loop.create_future()
+        alarm = None if deadline is None else loop.call_at(deadline, self._wake)
+        try:
+            await self._wakeup
+        finally:
+            self._wanted, self._wakeup = 1, None
+            if alarm is not None:
+                alarm.cancel()
+
     async def _collect(self) -> list[CheckResult]:
-        batch = [await self._queue.get()]
+        await self._until(1)
         deadline = asyncio.get_running_loop().time() + self._max_delay
-        while len(batch) < self._max_batch:
-            if self._queue.empty():
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-                except TimeoutError:
-                    break
-            else:
-                batch.append(self._queue.get_nowait())
-        return batch
+        await self._until(self._max_batch, deadline)
+        queue = self._queue
+        return [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
 
     async def _write(self, batch: list[CheckResult]) -> int:
         attempts = 0
@@ -138,5 +158,5 @@ class Writer:
             self.committed_results += len(batch)
             if self._on_commit is not None:
                 self._on_commit(CommittedBatch(self._batches, tuple(batch), attempts))
-            if self._queue.empty():
+            if not self._queue:
                 self._idle.set()
