@@ -66,6 +66,7 @@ test: lint typecheck pytest  ## everything CI runs
 bench: $(STAMP_DEV)  ## benchmarks that print figures (record them in BENCHMARKS.md)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/probes.py
+	$(BIN)/python bench/dashboard.py
 
 lock:  ## re-pin the lock files from pyproject.toml (no package host is recorded)
 	$(UV) pip compile pyproject.toml -o requirements.lock --no-header --no-annotate
