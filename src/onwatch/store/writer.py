@@ -64,7 +64,7 @@ class Writer:
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._retry_backoff = retry_backoff
-        self._on_commit = on_commit
+        self._listeners: list[Callable[[CommittedBatch], None]] = [on_commit] if on_commit else []
         self._queue: deque[CheckResult] = deque()
         self._wanted = 1  # queued results that wake the task from ``_wakeup``
         self._wakeup: asyncio.Future[None] | None = None
@@ -79,6 +79,10 @@ class Writer:
     def queue_depth(self) -> int:
         """Results waiting to be written (exported as a metric)."""
         return len(self._queue)
+
+    def add_commit_listener(self, listener: Callable[[CommittedBatch], None]) -> None:
+        """Also call ``listener`` after every commit (metrics, live pages)."""
+        self._listeners.append(listener)
 
     def submit(self, result: CheckResult) -> None:
         """Queue a result; returns at once."""
@@ -156,7 +160,8 @@ class Writer:
             attempts = await self._write(batch)
             self._batches += 1
             self.committed_results += len(batch)
-            if self._on_commit is not None:
-                self._on_commit(CommittedBatch(self._batches, tuple(batch), attempts))
+            committed = CommittedBatch(self._batches, tuple(batch), attempts)
+            for listener in self._listeners:
+                listener(committed)
             if not self._queue:
                 self._idle.set()

@@ -99,20 +99,12 @@ class CommittedChecks:
 
 
 def subscribe(writer: Writer, listener: Callable[[CommittedBatch], None]) -> None:
-    """Call ``listener`` after every commit of ``writer``, after any callback it has.
+    """Call ``listener`` after every commit of ``writer``.
 
-    The writer takes its callback when built (inside ``run_service``), so the
-    listener is chained onto it here. Commits are reported on the event loop, where
-    scrapes copy the counters, so they need no lock.
+    Commits are reported on the event loop, where scrapes copy the counters, so
+    they need no lock.
     """
-    previous = writer._on_commit
-
-    def both(batch: CommittedBatch) -> None:
-        if previous is not None:
-            previous(batch)
-        listener(batch)
-
-    writer._on_commit = both
+    writer.add_commit_listener(listener)
 
 
 @dataclass(frozen=True)
