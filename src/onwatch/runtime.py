@@ -314,6 +314,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     """One line per event on stderr, with time, level and the module that speaks."""
     line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, stream=sys.stderr, format=line)
+    # Alembic narrates every migration step at INFO; onwatch logs what matters itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def run_blocking(main: Coroutine[Any, Any, T]) -> T:
