@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import random
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -21,10 +23,19 @@ from typing import Any
 
 import pytest
 
+import onwatch.clock as clock_module
 from fakeclock import START, FakeClock
+from onwatch.clock import SystemClock
 from onwatch.leader import Leadership, SingleNodeLeader
 from onwatch.probes.base import CheckResult, Probe
-from onwatch.scheduler import ScheduleChange, Scheduler, first_start, phase
+from onwatch.scheduler import (
+    BEHIND_REPORT_EVERY,
+    RECENT_STARTS,
+    ScheduleChange,
+    Scheduler,
+    first_start,
+    phase,
+)
 
 
 class Lab:
@@ -88,9 +99,9 @@ class FakeProbe:
         return CheckResult(self.name, started_at, ok=True, total_ms=duration * 1e3)
 
 
-def virtual(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+def virtual(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     """Run an async test in a fresh event loop (its time comes from the lab's fake clock)."""
-    return functools.wraps(test)(lambda: asyncio.run(test()))
+    return functools.wraps(test)(lambda **fixtures: asyncio.run(test(**fixtures)))
 
 
 def grid(first: float, interval: float, until: float) -> list[float]:
@@ -346,3 +357,84 @@ async def test_stop_cancels_checks_past_the_grace_period_and_drops_those_not_yet
     assert lab.cancelled == [early]
     assert lab.starts[late] == []
     assert lab.results == []
+
+
+@virtual
+async def test_lateness_percentiles_cover_only_the_recent_starts() -> None:
+    lab, gate = Lab(), asyncio.Event()
+    early, late = by_phase("alpha", "bravo")
+    blocker = lab.probe(early, target="shared:443", gate=gate)
+    sched = lab.scheduler([blocker, lab.probe(late, target="shared:443")], 60.0, per_host=1)
+    planned = sched.next_start(late)
+    sched.start()
+    await lab.clock.run_until(planned + 7.0)
+    gate.set()
+    await lab.clock.run_until(planned + RECENT_STARTS * 60.0 - 1.0)
+    stats = sched.stats()[late]
+    assert stats.started == RECENT_STARTS  # the late start is still among the recent ones
+    assert (stats.p99_lateness, stats.p50_lateness) == (7.0, 0.0)
+    await lab.clock.run_until(planned + RECENT_STARTS * 60.0)
+    stats = sched.stats()[late]
+    assert (stats.p99_lateness, stats.max_lateness) == (0.0, 7.0)  # out of the window
+    assert stats.lateness_buckets[-1] == RECENT_STARTS + 1  # the histogram keeps them all
+    await lab.stop(sched)
+
+
+@virtual
+async def test_a_thousand_monitors_falling_behind_at_once_log_a_line_then_a_summary(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lab = Lab()
+    sched = lab.scheduler([lab.probe(f"m{i}") for i in range(1000)], interval=10.0)
+    sched.start()
+    await lab.clock.advance(30.0)
+    with caplog.at_level(logging.WARNING, logger="onwatch.scheduler"):
+        await lab.clock.jump(45.0)  # suspended: every monitor is four starts behind
+        await lab.clock.advance(BEHIND_REPORT_EVERY - 1.0)
+        assert len(caplog.records) == 1  # the first monitor to notice, not a thousand
+        await lab.clock.jump(45.0)
+        await lab.clock.advance(1.0)
+    first, summary = (record.getMessage() for record in caplog.records)
+    once = re.fullmatch(r"m\d+: (\d) starts skipped, 4\d\.\ds behind", first)
+    summed = re.fullmatch(
+        r"(\d+) starts of 1000 monitors skipped in the last 104s, up to 45.0s behind "
+        r"\(m0, m1, m10, ...\)",
+        summary,
+    )
+    assert once is not None, first
+    assert summed is not None, summary
+    skipped = sum(s.skipped_behind for s in sched.stats().values())
+    assert int(once[1]) + int(summed[1]) == skipped > 6000
+    await lab.stop(sched)
+
+
+@virtual
+async def test_checks_run_in_at_most_max_concurrency_tasks_however_many_are_due() -> None:
+    lab = Lab()
+    probes = [lab.probe(f"m{i}", duration=0.5) for i in range(400)]
+    sched = lab.scheduler(probes, interval=1.0, max_concurrency=8, per_host=8)
+    sched.start()
+    tasks = 0
+    for _ in range(40):
+        await lab.clock.advance(0.25)
+        tasks = max(tasks, len(asyncio.all_tasks()))
+    await lab.stop(sched, grace=1.0)
+    assert tasks <= 8 + 2  # the runners, the planner and this test
+    assert lab.peak_total == 8
+
+
+def test_a_system_clock_sleep_never_asks_the_loop_for_less_than_a_millisecond(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now, naps = [1_000.0], []
+
+    async def early_timer(delay: float) -> None:  # event loop timers may fire a bit early
+        naps.append(delay)
+        now[0] += delay * 0.7
+
+    monkeypatch.setattr(clock_module.time, "time", lambda: now[0])
+    monkeypatch.setattr(clock_module.asyncio, "sleep", early_timer)
+    asyncio.run(SystemClock().sleep_until(1_000.0153))
+    assert now[0] >= 1_000.0153  # never early
+    assert min(naps) >= SystemClock.MIN_NAP  # no spinning through the last millisecond
+    assert now[0] < 1_000.0153 + SystemClock.MIN_NAP

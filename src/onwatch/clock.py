@@ -37,11 +37,18 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The machine's clock, with sleeps that follow the wall clock when it is stepped."""
+    """The machine's clock, with sleeps that follow the wall clock when it is stepped.
+
+    A sleep never wakes early and wakes at most about :attr:`MIN_NAP` late: event
+    loops time their timers in whole milliseconds (uvloop rounds a shorter delay
+    down to zero), so sleeping for what is left of the last millisecond would
+    spin the loop, waking again and again until the target passes.
+    """
 
     # An NTP step or a resumed laptop moves the wall clock; checking again at least
     # this often keeps a long sleep from ending that far off its Unix target.
     MAX_NAP = 5.0
+    MIN_NAP = 0.001
     STEP_BACK = 1.0  # seconds the wall clock must go back to count as stepped
 
     def now(self) -> float:
@@ -54,7 +61,7 @@ class SystemClock:
         before = time.time()
         while (now := time.time()) < when and now > before - self.STEP_BACK:
             before = now
-            await asyncio.sleep(min(when - now, self.MAX_NAP))
+            await asyncio.sleep(min(max(when - now, self.MIN_NAP), self.MAX_NAP))
 
 
 async def wait_until_deadline(clock: Clock, tasks: Iterable[F], deadline: float) -> set[F]:

@@ -1,31 +1,38 @@
 """Fixed-rate scheduling of every probe, with concurrency caps and lateness metrics.
 
 Planning and running are kept apart. One planner task holds a heap of
-``(planned start, monitor)``; when a start comes due it spawns a check task and
-plans the next start from the previous *planned* one, never from when a check
-ended, so intervals never drift. A check task waits for its host's cap, then
-for the global cap, and only then starts: a slow target holds at most
-``per_host`` slots and delays neither the planning nor the checks of others.
+``(planned start, monitor)``; when starts come due it hands them to the runners
+and plans each next start from the previous *planned* one, never from when a
+check ended, so intervals never drift. A due start first takes a slot of its
+host (or waits in that host's line), then waits in one line for a runner: at
+most ``max_concurrency`` runner tasks exist, each running checks one after the
+other while the line is not empty. A slow target holds at most ``per_host``
+slots and delays neither the planning nor the checks of others, and a check
+costs no task, lock or callback of its own.
 
 Each monitor's starts sit on a grid ``phase + k * interval`` (Unix seconds),
 where the phase is a stable hash of its name (:func:`phase`): a thousand
 monitors at 60 s spread over the minute, the same way in every process and
-after every restart. Lateness (actual start minus planned start, measured once
-the caps are acquired) is kept per monitor for ``/metrics``.
+after every restart. Lateness (actual start minus planned start, measured when
+a runner takes the check) is kept per monitor for ``/metrics``: counts in fixed
+buckets since the start, and the last :data:`RECENT_STARTS` values for p50/p99.
+
+When the scheduler falls more than an interval behind, the missed starts are
+skipped, not burst; that is logged once, then summed up at most once a minute.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import functools
 import hashlib
 import heapq
 import itertools
 import logging
 import math
+from array import array
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from onwatch.clock import Clock, wait_until_deadline
@@ -37,8 +44,11 @@ log = logging.getLogger(__name__)
 LATENESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 """Upper bounds in seconds of the lateness histogram (Prometheus ``le``; +Inf follows)."""
 
-RECENT_STARTS = 256
+RECENT_STARTS = 64
 """How many recent starts of a monitor its p50 and p99 lateness cover."""
+
+BEHIND_REPORT_EVERY = 60.0
+"""Seconds between two log lines about starts skipped because the scheduler was behind."""
 
 
 def phase(name: str, interval: float) -> float:
@@ -57,7 +67,7 @@ def first_start(name: str, interval: float, now: float) -> float:
     return offset + math.ceil((now - offset) / interval) * interval
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # stats() makes one per monitor: few objects each
 class MonitorStats:
     """How well one monitor's schedule is kept (a snapshot, for metrics and pages)."""
 
@@ -73,11 +83,25 @@ class MonitorStats:
     """Checks whose probe raised instead of returning a result (a bug in the probe)."""
     last_lateness: float | None
     max_lateness: float
-    p50_lateness: float | None
-    p99_lateness: float | None
     lateness_sum: float
     lateness_buckets: tuple[int, ...]
     """Cumulative counts per :data:`LATENESS_BUCKETS` bound, then the +Inf count."""
+    recent_lateness: Sequence[float]
+    """The last :data:`RECENT_STARTS` lateness values, in no particular order."""
+
+    def _recent_quantile(self, q: float) -> float | None:
+        ordered = sorted(self.recent_lateness)
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else None
+
+    @property
+    def p50_lateness(self) -> float | None:
+        """Over the last :data:`RECENT_STARTS` starts (worked out when read)."""
+        return self._recent_quantile(0.5)
+
+    @property
+    def p99_lateness(self) -> float | None:
+        """Over the last :data:`RECENT_STARTS` starts (worked out when read)."""
+        return self._recent_quantile(0.99)
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,24 @@ class ScheduleChange:
 class _Monitor:
     """One monitor's place on its grid and its lateness record."""
 
+    __slots__ = (
+        "anchor",
+        "buckets",
+        "crashed",
+        "interval",
+        "last",
+        "max",
+        "n",
+        "name",
+        "probe",
+        "recent",
+        "skipped_behind",
+        "skipped_busy",
+        "skipped_not_leader",
+        "started",
+        "sum",
+    )
+
     def __init__(self, name: str, probe: Probe, interval: float, start: float) -> None:
         self.name = name
         self.probe = probe
@@ -105,26 +147,29 @@ class _Monitor:
         self.last: float | None = None
         self.max = self.sum = 0.0
         self.buckets = [0] * (len(LATENESS_BUCKETS) + 1)
-        self.recent: deque[float] = deque(maxlen=RECENT_STARTS)
+        # The last RECENT_STARTS values as C doubles, oldest overwritten first: start k
+        # goes to slot k % RECENT_STARTS (512 bytes once full, where a deque of floats
+        # of that length takes about 2.3 kB).
+        self.recent = array("d")
 
     def planned(self) -> float:
         return self.anchor + self.n * self.interval
 
     def record_start(self, lateness: float) -> None:
-        lateness = max(0.0, lateness)
+        if lateness < 0.0:
+            lateness = 0.0
+        if len(self.recent) < RECENT_STARTS:
+            self.recent.append(lateness)
+        else:
+            self.recent[self.started % RECENT_STARTS] = lateness
         self.started += 1
         self.last = lateness
-        self.max = max(self.max, lateness)
+        if lateness > self.max:
+            self.max = lateness
         self.sum += lateness
         self.buckets[bisect.bisect_left(LATENESS_BUCKETS, lateness)] += 1
-        self.recent.append(lateness)
 
     def snapshot(self) -> MonitorStats:
-        ordered = sorted(self.recent)
-
-        def quantile(q: float) -> float | None:
-            return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else None
-
         return MonitorStats(
             interval=self.interval,
             next_start=self.planned(),
@@ -135,11 +180,54 @@ class _Monitor:
             crashed=self.crashed,
             last_lateness=self.last,
             max_lateness=self.max,
-            p50_lateness=quantile(0.5),
-            p99_lateness=quantile(0.99),
             lateness_sum=self.sum,
             lateness_buckets=tuple(itertools.accumulate(self.buckets)),
+            recent_lateness=self.recent[:],  # a copy, in C
         )
+
+
+class _BehindReport:
+    """Starts skipped because the scheduler was behind: the first logged at once, then sums.
+
+    Under overload every monitor falls behind at about the same moment; one line
+    per monitor and start would bury everything else in the log.
+    """
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._last: float | None = None  # monotonic time of the last line
+        self._starts = 0
+        self._monitors: set[str] = set()
+        self._worst = 0.0
+
+    def note(self, name: str, starts: int, late: float, now: float) -> None:
+        if self._last is None or (now - self._last >= self._every and not self._starts):
+            log.warning("%s: %d starts skipped, %.1fs behind", name, starts, late)
+            self._last = now
+            return
+        self._starts += starts
+        self._monitors.add(name)
+        self._worst = max(self._worst, late)
+
+    def flush(self, now: float) -> None:
+        """Log the sum of what was noted since the last line, if it is time."""
+        if not self._starts or self._last is None or now - self._last < self._every:
+            return
+        examples = ", ".join(sorted(self._monitors)[:3])
+        log.warning(
+            "%d starts of %d monitors skipped in the last %.0fs, up to %.1fs behind (%s%s)",
+            self._starts,
+            len(self._monitors),
+            now - self._last,
+            self._worst,
+            examples,
+            ", ..." if len(self._monitors) > 3 else "",
+        )
+        self._last, self._starts, self._worst = now, 0, 0.0
+        self._monitors.clear()
+
+
+_Start = tuple[_Monitor, Probe, float]  # a due check: monitor, its probe then, planned start
 
 
 def _validate(probes: Mapping[str, Probe], intervals: Mapping[str, float]) -> None:
@@ -171,13 +259,16 @@ class Scheduler:
         self._submit = submit
         self._clock = clock
         self._leader = leader
+        self._max_concurrency = max_concurrency
         self._per_host = per_host
-        self._global = asyncio.Semaphore(max_concurrency)
-        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}  # target → (cap, users)
-        self._flights: dict[str, asyncio.Task[None]] = {}  # at most one check per monitor
-        self._running: set[asyncio.Task[None]] = set()  # those holding both caps
+        self._hosts: dict[str, int] = {}  # target → slots taken (running or in _ready)
+        self._lines: dict[str, deque[_Start]] = {}  # target → starts waiting for a slot
+        self._ready: deque[_Start] = deque()  # starts holding a host slot, waiting for a runner
+        self._due: set[str] = set()  # monitors with a check waiting or running
+        self._runners: dict[asyncio.Task[None], str | None] = {}  # → the monitor it checks
         self._planner: asyncio.Task[None] | None = None
-        self._nap: asyncio.Future[None] | None = None
+        self._planning = False
+        self._behind = _BehindReport(BEHIND_REPORT_EVERY)
         self._monitors: dict[str, _Monitor] = {}
         self._heap: list[tuple[float, str]] = []
         self.replace(probes, intervals)
@@ -189,13 +280,13 @@ class Scheduler:
 
     @property
     def in_flight(self) -> int:
-        """Checks running now (holding both caps)."""
-        return len(self._running)
+        """Checks running now."""
+        return sum(name is not None for name in self._runners.values())
 
     @property
     def waiting(self) -> int:
         """Checks that are due but wait for a concurrency cap."""
-        return len(self._flights) - len(self._running)
+        return len(self._ready) + sum(map(len, self._lines.values()))
 
     def next_start(self, name: str) -> float:
         """The next planned start of a monitor (Unix seconds)."""
@@ -207,8 +298,9 @@ class Scheduler:
 
     def start(self) -> None:
         """Start planning (in the running event loop)."""
-        if self._planner is None:
-            self._planner = asyncio.create_task(self._plan(), name="onwatch-planner")
+        if not self._planning:
+            self._planning = True
+            self._replan()
 
     def replace(
         self, probes: Mapping[str, Probe], intervals: Mapping[str, float]
@@ -218,7 +310,7 @@ class Scheduler:
         A monitor whose interval is unchanged keeps its grid and takes the new
         probe at its next start; a changed interval moves it to the new grid; new
         monitors join at their phase; removed ones are planned no more, while a
-        check of theirs already running finishes and its result is submitted.
+        check of theirs already due or running goes ahead and its result is submitted.
         """
         _validate(probes, intervals)  # before touching anything: all or nothing
         now = self._clock.now()
@@ -238,8 +330,7 @@ class Scheduler:
         removed = sorted(set(self._monitors) - set(kept))
         self._monitors = kept
         self._rebuild_heap()
-        if self._nap is not None:
-            self._nap.cancel()  # the earliest start may have moved: plan again now
+        self._replan()  # the earliest start may have moved: plan again now
         return ScheduleChange(tuple(sorted(added)), tuple(removed), tuple(sorted(replanned)))
 
     def _rebuild_heap(self) -> None:
@@ -247,46 +338,60 @@ class Scheduler:
         self._heap = [(monitor.planned(), name) for name, monitor in self._monitors.items()]
         heapq.heapify(self._heap)
 
+    def _replan(self) -> None:
+        """(Re)start the planner, which sleeps until the earliest start it knew of."""
+        if not self._planning:
+            return
+        if self._planner is not None:
+            self._planner.cancel()  # it only ever waits in sleep_until: nothing is cut short
+        self._planner = asyncio.create_task(self._plan(), name="onwatch-planner")
+
     async def stop(self, grace: float) -> None:
         """Stop planning; give running checks ``grace`` seconds, then cancel what is left.
 
         Checks still waiting for a cap have not started and are dropped at once.
         Results of checks that finish in time are submitted before this returns.
         """
+        self._planning = False
         if self._planner is not None:
             self._planner.cancel()
             await asyncio.wait({self._planner})
-        tasks = list(self._flights.values())
-        for task in tasks:
-            if task not in self._running:
-                task.cancel()
-        late = await wait_until_deadline(self._clock, tasks, self._clock.now() + grace)
-        for task in late:
-            log.warning("check %s still running after %gs; cancelled", task.get_name(), grace)
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+            self._planner = None
+        waiting = [*self._ready, *itertools.chain.from_iterable(self._lines.values())]
+        taken = len(self._ready)  # the first ones hold a host slot each
+        self._ready.clear()
+        self._lines.clear()
+        for index, (monitor, probe, _) in enumerate(waiting):
+            self._due.discard(monitor.name)
+            if index < taken:
+                self._hosts[probe.target] -= 1
+        self._hosts = {target: slots for target, slots in self._hosts.items() if slots}
+        runners = list(self._runners)
+        late = await wait_until_deadline(self._clock, runners, self._clock.now() + grace)
+        for runner in late:
+            name = self._runners.get(runner)
+            log.warning("check of %s still running after %gs; cancelled", name, grace)
+            runner.cancel()
+        if runners:
+            await asyncio.wait(runners)
 
     async def _plan(self) -> None:
-        loop, last = asyncio.get_running_loop(), self._clock.now()
-        while True:
-            now = self._clock.now()
+        clock, heap, last = self._clock, self._heap, self._clock.now()
+        while heap:
+            now = clock.now()
             if now < last - 1.0:
                 self._after_step_back(now, last - now)
+                heap = self._heap
             last = now
-            while self._heap and self._heap[0][0] <= now:
-                _, name = heapq.heappop(self._heap)
-                self._fire(self._monitors[name], now)
-            if self._heap:
-                self._nap = asyncio.ensure_future(self._clock.sleep_until(self._heap[0][0]))
-            else:
-                self._nap = loop.create_future()  # nothing to plan until replace()
-            try:
-                # replace() cancels the nap to wake us; that must not end the planner.
-                await asyncio.wait({self._nap})
-            finally:
-                self._nap.cancel()
-                self._nap = None
+            if heap[0][0] <= now:
+                leading = self._leader.current().is_leader
+                while heap and heap[0][0] <= now:
+                    _, name = heapq.heappop(heap)
+                    self._fire(self._monitors[name], now, leading)
+                self._behind.flush(clock.monotonic())
+            if heap:
+                await clock.sleep_until(heap[0][0])
+        # Nothing to plan until replace() brings monitors, and a new planner with them.
 
     def _after_step_back(self, now: float, step: float) -> None:
         # Starts planned before the wall clock went back may lie hours ahead: plan from now.
@@ -296,53 +401,76 @@ class Scheduler:
                 monitor.anchor, monitor.n = first_start(monitor.name, monitor.interval, now), 0
         self._rebuild_heap()
 
-    def _fire(self, monitor: _Monitor, now: float) -> None:
-        behind = math.floor((now - monitor.planned()) / monitor.interval)
+    def _fire(self, monitor: _Monitor, now: float, leading: bool) -> None:
+        planned = monitor.planned()
+        behind = math.floor((now - planned) / monitor.interval)
         if behind >= 1:
             # Catching up would burst the target with checks; those moments are gone.
-            late = now - monitor.planned()
-            log.warning("%s: %d starts skipped, %.1fs behind", monitor.name, behind, late)
+            self._behind.note(monitor.name, behind, now - planned, self._clock.monotonic())
             monitor.n += behind
             monitor.skipped_behind += behind
-        planned = monitor.planned()
+            planned = monitor.planned()
         monitor.n += 1
         heapq.heappush(self._heap, (monitor.planned(), monitor.name))
-        if not self._leader.current().is_leader:
+        if not leading:
             monitor.skipped_not_leader += 1
-        elif monitor.name in self._flights:
+        elif monitor.name in self._due:
             monitor.skipped_busy += 1  # never two checks of one monitor at once
         else:
-            check = self._check(monitor, monitor.probe, planned)
-            task = asyncio.create_task(check, name=f"onwatch-check:{monitor.name}")
-            self._flights[monitor.name] = task
-            # A callback, not a finally: a task cancelled before its first step runs no code.
-            task.add_done_callback(functools.partial(self._landed, monitor.name))
+            self._due.add(monitor.name)
+            self._queue((monitor, monitor.probe, planned))
 
-    def _landed(self, name: str, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if self._flights.get(name) is task:
-            del self._flights[name]
+    def _queue(self, start: _Start) -> None:
+        """Take a slot of the start's host and line up for a runner, or wait for the slot."""
+        target = start[1].target
+        taken = self._hosts.get(target, 0)
+        if taken >= self._per_host:
+            line = self._lines.get(target)
+            if line is None:
+                line = self._lines[target] = deque()
+            line.append(start)
+            return
+        self._hosts[target] = taken + 1
+        self._ready.append(start)
+        if len(self._runners) < self._max_concurrency:
+            runner = asyncio.create_task(self._run(), name="onwatch-checks")
+            self._runners[runner] = None
 
-    async def _check(self, monitor: _Monitor, probe: Probe, planned: float) -> None:
-        target = probe.target
-        cap, users = self._hosts.get(target) or (asyncio.Semaphore(self._per_host), 0)
-        self._hosts[target] = (cap, users + 1)
+    def _release(self, monitor: _Monitor, target: str) -> None:
+        """A check ended: its host slot goes to the next start waiting for it, if any."""
+        self._due.discard(monitor.name)
+        line = self._lines.get(target)
+        if line:
+            self._ready.append(line.popleft())  # the slot passes on; a runner is busy here
+            if not line:
+                del self._lines[target]
+            return
+        taken = self._hosts[target] - 1
+        if taken:
+            self._hosts[target] = taken
+        else:
+            del self._hosts[target]
+
+    async def _run(self) -> None:
+        """A runner: take due checks in order and run them until none is left."""
+        runner = asyncio.current_task()
+        assert runner is not None
+        ready, runners, clock = self._ready, self._runners, self._clock
         try:
-            # Host first: a check queued behind a slow host must not sit on a global slot.
-            async with cap, self._global:
-                started_at = self._clock.now()
-                self._running.add(self._flights[monitor.name])
+            while ready:
+                monitor, probe, planned = ready.popleft()
+                runners[runner] = monitor.name
+                started_at = clock.now()
                 monitor.record_start(started_at - planned)
                 try:
                     result = await probe.check(started_at)
                 except Exception as exc:  # a probe bug; every target failure is a result
                     monitor.crashed += 1
                     log.error("%s: probe raised %s", monitor.name, type(exc).__name__)
-                    return
-            self._submit(result)
+                    continue
+                finally:
+                    runners[runner] = None
+                    self._release(monitor, probe.target)
+                self._submit(result)
         finally:
-            cap, users = self._hosts[target]
-            if users == 1:
-                del self._hosts[target]
-            else:
-                self._hosts[target] = (cap, users - 1)
+            del runners[runner]

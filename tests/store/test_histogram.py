@@ -311,3 +311,20 @@ def test_it_decodes_arbitrary_bytes_or_raises_value_error(data: bytes) -> None:
         return
     assert LogHistogram.merge_encoded([data]) == decoded
     assert LogHistogram.from_bytes(decoded.to_bytes()) == decoded
+
+
+def test_counts_that_outgrow_four_bytes_stay_exact_when_added_and_merged() -> None:
+    edge = 2**32 - 1  # the largest count held in the compact form
+    added, merged = LogHistogram(), LogHistogram.from_values([10.0, 10.2] * 3)
+    for value in (10.0, 10.2):
+        added.add(value, edge)
+        added.add(value, 2)  # over the edge in place
+    merged.merge(added)  # over the edge by merging
+    merged.merge(added)
+    expected = LogHistogram()
+    for value in (10.0, 10.2):
+        expected.add(value, 3 + 2 * (edge + 2))
+    assert added.count == 2 * (edge + 2)
+    assert merged == expected
+    assert merged.count == 2 * (3 + 2 * (edge + 2))
+    assert LogHistogram.from_bytes(merged.to_bytes()) == merged

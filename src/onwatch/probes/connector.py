@@ -13,6 +13,7 @@ concurrent checks never mix.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -116,10 +117,7 @@ class TimedConnector(aiohttp.TCPConnector):
 
     async def _resolve(self, host: str, port: int) -> Sequence[Any]:
         """Addresses for ``host``; an IP address needs no lookup, so it has no DNS phase."""
-        try:
-            address = ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            address = None
+        address = _ip_address(host)
         if address is None:
             self._timeline.enter("dns")
             infos = await self._loop.getaddrinfo(
@@ -137,6 +135,15 @@ class TimedConnector(aiohttp.TCPConnector):
         for transport in self._transports:
             transport.abort()
         self._transports.clear()
+
+
+@functools.lru_cache(maxsize=1024)
+def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address, or ``None`` for a name (remembered: names raise to say so)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 def _timeline(context: SimpleNamespace) -> Timeline:
@@ -163,8 +170,13 @@ async def _on_response(
     _timeline(context).enter("transfer")
 
 
+@functools.cache
 def timeline_hooks() -> aiohttp.TraceConfig:
-    """Trace hooks that move a check's :class:`Timeline` (passed as ``trace_request_ctx``)."""
+    """Trace hooks that move a check's :class:`Timeline` (passed as ``trace_request_ctx``).
+
+    One frozen set, shared by every probe: a TraceConfig is some 30 objects and
+    2 kB, and the hooks keep no state of their own (each check's is its timeline).
+    """
     hooks = aiohttp.TraceConfig()
     hooks.on_request_headers_sent.append(_on_request_sent)
     hooks.on_request_chunk_sent.append(_on_request_sent)

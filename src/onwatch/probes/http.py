@@ -36,8 +36,8 @@ from onwatch.policy.monitors import HttpMonitor, HttpOptions
 from onwatch.probes.assertions import judge_body, judge_status
 from onwatch.probes.base import CheckResult, FailureClass
 from onwatch.probes.classify import Failure, classify_deadline, classify_exception
-from onwatch.probes.connector import TIMED_PHASES, TimedConnector, Timeline, timeline_hooks
-from onwatch.probes.slow import judge_slow
+from onwatch.probes.connector import TimedConnector, Timeline, timeline_hooks
+from onwatch.probes.slow import PHASE_LABELS, judge_slow
 
 USER_AGENT = "onwatch-probe/0.1 (+https://github.com/onwatch)"
 _READ_CHUNK = 64 * 1024
@@ -84,6 +84,13 @@ class HttpProbe:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         self.target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._hooks = timeline_hooks()
+        # What every check would otherwise work out again from the options.
+        self._deadline = timeout.total_seconds()
+        self._body = options.body.encode() if options.body is not None else None
+        self._follow = options.follow_redirects and options.max_redirects > 0
+        self._judges_slow = any(getattr(options.slow, key) is not None for key in PHASE_LABELS)
+        # Without secret headers every check sends the same ones (aiohttp copies them).
+        self._headers = None if options.headers else {"User-Agent": USER_AGENT}
         # Loading CAs takes ~20 ms: do it now, so no check is charged for our own setup.
         with contextlib.suppress(OSError, ssl.SSLError):  # a bad ca_file fails each check
             tls_context(options.verify_tls, options.ca_file)
@@ -99,26 +106,26 @@ class HttpProbe:
         failure = await self._fetch(timeline, answer)
         timeline.enter("done")
         total_ms = (perf_counter() - began) * 1000
-        phases = {phase: timeline.ms(phase) for phase in TIMED_PHASES}
+        phases = timeline.spent
         if failure is None:
-            failure = self._judge(answer, {**phases, "total": total_ms})
+            failure = self._judge(answer, phases, total_ms)
         return CheckResult(
             monitor=self.name,
             started_at=started_at,
             ok=failure is None,
             total_ms=total_ms,
             failure=failure[0] if failure else None,
-            dns_ms=phases["dns"],
-            connect_ms=phases["connect"],
-            tls_ms=phases["tls"],
-            first_byte_ms=phases["first_byte"],
-            transfer_ms=phases["transfer"],
+            dns_ms=phases.get("dns"),
+            connect_ms=phases.get("connect"),
+            tls_ms=phases.get("tls"),
+            first_byte_ms=phases.get("first_byte"),
+            transfer_ms=phases.get("transfer"),
             status_code=answer.status,
             bytes_read=answer.bytes_read,
             detail=failure[1] if failure else None,
         )
 
-    def _judge(self, answer: _Answer, phases: dict[str, float | None]) -> Failure | None:
+    def _judge(self, answer: _Answer, phases: dict[str, float], total_ms: float) -> Failure | None:
         """Status, then body assertions, then slowness: the first that breaks."""
         expect = self.options.expect
         assert answer.status is not None  # a fetch without failure always has a status
@@ -128,19 +135,22 @@ class HttpProbe:
         detail = judge_body(answer.body, expect, answer.charset)
         if detail is not None:
             return FailureClass.ASSERTION, detail
-        detail = judge_slow(phases, self.options.slow)
-        if detail is not None:
-            return FailureClass.SLOW, detail
+        if self._judges_slow:
+            detail = judge_slow({**phases, "total": total_ms}, self.options.slow)
+            if detail is not None:
+                return FailureClass.SLOW, detail
         return None
 
     async def _fetch(self, timeline: Timeline, answer: _Answer) -> Failure | None:
         """Make the request within the deadline; a transport failure, or ``None``."""
-        headers = {"User-Agent": USER_AGENT}
-        for key, reference in self.options.headers.items():
-            try:
-                headers[key] = reference.resolve()
-            except SecretError as exc:  # the message names the reference, never a value
-                return FailureClass.ERROR, f"error: header {key}: {exc}"
+        headers = self._headers
+        if headers is None:
+            headers = {"User-Agent": USER_AGENT}
+            for key, reference in self.options.headers.items():
+                try:
+                    headers[key] = reference.resolve()  # at check time: secrets may rotate
+                except SecretError as exc:  # the message names the reference, never a value
+                    return FailureClass.ERROR, f"error: header {key}: {exc}"
         try:
             context = tls_context(self.options.verify_tls, self.options.ca_file)
         except (OSError, ssl.SSLError) as exc:
@@ -150,7 +160,7 @@ class HttpProbe:
             )
         connector = TimedConnector(timeline, context)
         try:
-            async with asyncio.timeout(self.timeout.total_seconds()) as deadline:
+            async with asyncio.timeout(self._deadline) as deadline:
                 await self._exchange(connector, timeline, headers, answer)
         except TimeoutError as exc:
             if not deadline.expired():
@@ -158,7 +168,7 @@ class HttpProbe:
             return classify_deadline(
                 timeline.phase,
                 address=timeline.address,
-                timeout_ms=self.timeout.total_seconds() * 1000,
+                timeout_ms=self._deadline * 1000,
                 bytes_read=answer.bytes_read or 0,
             )
         except Exception as exc:  # anything a target does is a verdict, never a crash
@@ -181,7 +191,6 @@ class HttpProbe:
         answer: _Answer,
     ) -> None:
         options = self.options
-        follow = options.follow_redirects and options.max_redirects > 0
         async with aiohttp.ClientSession(
             connector=connector, trace_configs=[self._hooks], timeout=_NO_AIOHTTP_TIMEOUTS
         ) as session:
@@ -190,8 +199,8 @@ class HttpProbe:
                     options.method,
                     self.url,
                     headers=headers,
-                    data=options.body.encode() if options.body is not None else None,
-                    allow_redirects=follow,
+                    data=self._body,
+                    allow_redirects=self._follow,
                     # aiohttp stops *at* its max; ours is how many redirects may be followed.
                     max_redirects=options.max_redirects + 1,
                     trace_request_ctx=timeline,

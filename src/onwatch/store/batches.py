@@ -15,9 +15,9 @@ batch, so no count is lost or doubled.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import IntegrityError
 
 from onwatch.probes.base import CheckResult
@@ -35,19 +35,21 @@ _ATTEMPTS = 3
 class RollupCache:
     """Rollup rows of the open periods as this writer last committed them, by table.
 
-    Only the newest buckets are kept: per table, those at most ``KEEP`` periods
-    older than the newest bucket written (the open minute and the two before it,
-    the open hour and the one before it), enough for checks that end after their
-    period did. At one minute and one hour row per monitor that is a few hundred
-    bytes to a few kilobytes per monitor. An entry is used only after the row's
-    total has been checked under lock; a transaction that fails drops them all.
+    Kept are the rows a result started up to :attr:`LATE` seconds before the
+    newest one of the last batch can land in: the open minute and the one before
+    it, the open hour (and the one before, for a minute after the hour). A later
+    result finds its row in the database instead, so this is a matter of speed
+    only. At one hour and two minute rows per monitor that is about 2 to 6 kB per
+    monitor, depending on how often it is checked and how widely its latencies
+    spread. An entry is used only after the row's total has been checked under
+    lock (see the module docstring).
     """
 
-    KEEP: ClassVar[dict[int, int]] = {MINUTE: 3, HOUR: 2}
+    LATE = 60.0
 
     def __init__(self) -> None:
         self._rows: dict[str, dict[RollupKey, Rollup]] = {}
-        self._newest: dict[str, int] = {}
+        self._horizon: dict[str, int] = {}  # table → oldest bucket start kept
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
@@ -56,24 +58,22 @@ class RollupCache:
         """The cached rows of ``table`` (the caller may merge into them in place)."""
         return self._rows.setdefault(table.name, {})
 
-    def keep(self, table: Table, period: int, written: dict[RollupKey, Rollup]) -> None:
-        """Remember rows just committed; forget those of periods now too old to matter."""
-        if not written:
-            return
+    def keep(
+        self, table: Table, period: int, written: dict[RollupKey, Rollup], newest: float
+    ) -> None:
+        """Remember rows just committed, as of a batch whose newest result started at ``newest``."""
         rows = self.rows(table)
-        newest = max(start for _, start in written)
-        if newest > self._newest.get(table.name, newest - 1):
-            self._newest[table.name] = newest
-            horizon = newest - (self.KEEP[period] - 1) * period
+        horizon = bucket_start(newest - self.LATE, period)
+        if horizon > self._horizon.get(table.name, horizon):
             for key in [key for key in rows if key[1] < horizon]:  # once per period
                 del rows[key]
-        horizon = self._newest[table.name] - (self.KEEP[period] - 1) * period
+        self._horizon[table.name] = horizon  # back too, after a result from the future
         rows.update((key, rollup) for key, rollup in written.items() if key[1] >= horizon)
 
     def forget(self) -> None:
         """Drop everything (after a transaction that did not commit)."""
         self._rows.clear()
-        self._newest.clear()
+        self._horizon.clear()
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -82,30 +82,35 @@ def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
 
 
 def _select_keys(
-    connection: Connection, table: Table, keys: Iterable[RollupKey], *columns: Any
-) -> Iterable[Any]:
-    """Rows of ``table`` covering ``keys`` (and maybe a few more), locked, in key order."""
+    connection: Connection, table: Table, keys: Iterable[RollupKey], columns: Sequence[str]
+) -> Iterable[Sequence[Any]]:
+    """Rows of ``table`` covering ``keys`` (and maybe a few more), locked, in key order.
+
+    Plain driver SQL: SQLAlchemy would render and process each of the hundreds of
+    ids on every batch.
+    """
     keys = list(keys)
     monitor_ids = sorted({monitor_id for monitor_id, _ in keys})
     starts = [start for _, start in keys]
+    marker = placeholder(connection)
+    lock = " FOR UPDATE" if connection.dialect.name == "postgresql" else ""  # SQLite: one writer
     for chunk in _chunks(monitor_ids):
-        query = (
-            select(table.c.monitor_id, table.c.bucket_start, *columns)
-            .where(
-                table.c.monitor_id.in_(chunk),
-                table.c.bucket_start.between(min(starts), max(starts)),
-            )
-            .order_by(table.c.monitor_id, table.c.bucket_start)  # one lock order for every node
-            .with_for_update()
+        rows = connection.exec_driver_sql(
+            # Only our own table and column names are interpolated; values are bound.
+            f"SELECT monitor_id, bucket_start, {', '.join(columns)} FROM {table.name} "  # noqa: S608
+            f"WHERE monitor_id IN ({', '.join([marker] * len(chunk))}) "
+            f"AND bucket_start BETWEEN {marker} AND {marker} "
+            f"ORDER BY monitor_id, bucket_start{lock}",  # one lock order for every node
+            (*chunk, min(starts), max(starts)),
         )
-        yield from connection.execute(query)
+        yield from rows
 
 
 def _stored_totals(
     connection: Connection, table: Table, keys: Iterable[RollupKey]
 ) -> dict[RollupKey, int]:
     wanted = set(keys)
-    rows = _select_keys(connection, table, wanted, table.c.total)
+    rows = _select_keys(connection, table, wanted, ("total",))
     return {(m, s): total for m, s, total in rows if (m, s) in wanted}
 
 
@@ -115,7 +120,7 @@ def _stored_rollups(
     wanted = set(keys)
     if not wanted:
         return {}
-    rows = _select_keys(connection, table, wanted, *(table.c[c] for c in ROLLUP_COLUMNS))
+    rows = _select_keys(connection, table, wanted, ROLLUP_COLUMNS)
     return {
         (row[0], row[1]): Rollup.from_values(row[2:]) for row in rows if (row[0], row[1]) in wanted
     }
@@ -265,6 +270,7 @@ def write_batch(
                 cache.forget()
             raise
         if cache is not None:
+            newest = max(result.started_at for result in results)
             for table, period, rows in written:
-                cache.keep(table, period, rows)
+                cache.keep(table, period, rows, newest)
         return

@@ -62,6 +62,14 @@ def _value(index: int) -> float:
     return 0.0 if index == 0 else _GAMMA ** (index - _OFFSET) * _MID
 
 
+def _width(top: int) -> int:
+    """Bytes per count in an encoding whose largest count is ``top``."""
+    for width in (1, 2, 4, 8):
+        if top >> (8 * width) == 0:
+            return width
+    raise ValueError(f"bucket count {top} does not fit the encoding")
+
+
 def _pack(typecode: str, values: Iterable[int]) -> bytes:
     packed = array(typecode, values)
     if _SWAP:
@@ -245,20 +253,20 @@ class LogHistogram:
     def to_bytes(self) -> bytes:
         """Compact encoding; the first byte is the format version."""
         counts = self._counts
-        top = max(counts, default=0)
-        width = next((w for w in (1, 2, 4, 8) if top < 1 << (8 * w)), None)
-        if width is None:
-            raise ValueError(f"bucket count {top} does not fit the encoding")
-        typecode = _TYPECODES[width]
+        try:
+            packed: bytes | None = bytes(counts)  # one byte a count: the usual case, and fast
+            width = 1
+        except ValueError:  # a count over 255
+            packed, width = None, _width(max(counts))
         span = len(counts)
         used = span - counts.count(0)
         if span * width <= used * (2 + width):
-            return _HEADER.pack(_VERSION, _DENSE, width, span, self._first) + _pack(
-                typecode, counts
-            )
+            if packed is None:
+                packed = _pack(_TYPECODES[width], counts)
+            return _HEADER.pack(_VERSION, _DENSE, width, span, self._first) + packed
         header = _HEADER.pack(_VERSION, _SPARSE, width, used, 0)
         indices = _pack("H", compress(numbers(self._first), counts))
-        return header + indices + _pack(typecode, filter(None, counts))
+        return header + indices + _pack(_TYPECODES[width], filter(None, counts))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LogHistogram:

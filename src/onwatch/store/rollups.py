@@ -38,7 +38,7 @@ def bucket_start(unix_seconds: float, period: int) -> int:
     return int(unix_seconds // period) * period
 
 
-@dataclass
+@dataclass(slots=True)  # the writer keeps one per monitor and open period
 class Rollup:
     """Counts, failures by class and latency histograms of one period."""
 
@@ -64,7 +64,8 @@ class Rollup:
     def merge(self, other: Rollup) -> None:
         self.total += other.total
         self.good += other.good
-        self.failures.update(other.failures)
+        if other.failures:  # mostly empty; Counter.update costs even then
+            self.failures.update(other.failures)
         self.latency_sum_us += other.latency_sum_us
         self.latency.merge(other.latency)
         self.first_byte.merge(other.first_byte)

@@ -8,9 +8,9 @@ A batch that fails is kept and retried with backoff; it is never dropped.
 
 Submitting costs a list append: the task sleeps until the first result of a batch
 arrives, then until the delay is over or a full batch is queued, never once per
-result. Rollup rows are updated once per batch for every monitor in it, so a
-longer delay writes fewer of them per result when monitors check more often than
-the delay; half a second keeps results at most that far from the database.
+result. The rollup rows this writer committed are kept in a
+:class:`~onwatch.store.batches.RollupCache`, so the next batch merges into them
+without reading them back.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Writer:
         database: Database,
         *,
         max_batch: int = 5000,
-        max_delay: float = 0.5,
+        max_delay: float = 0.2,
         retry_backoff: float = 0.5,
         on_commit: Callable[[CommittedBatch], None] | None = None,
     ) -> None:
