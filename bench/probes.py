@@ -80,11 +80,12 @@ from common import (
     server_process,
 )
 from onwatch.clock import SystemClock
+from onwatch.lateness import LATENESS_BUCKETS, RECENT_STARTS
 from onwatch.leader import SingleNodeLeader
 from onwatch.policy.monitors import HttpOptions
 from onwatch.probes.base import CheckResult
 from onwatch.probes.http import HttpProbe
-from onwatch.scheduler import LATENESS_BUCKETS, RECENT_STARTS, Scheduler
+from onwatch.scheduler import Scheduler
 from onwatch.store.database import open_database
 from onwatch.store.rollups import HOUR, MINUTE, Rollup
 from onwatch.store.writer import CommittedBatch, Writer

@@ -26,16 +26,10 @@ import pytest
 import onwatch.clock as clock_module
 from fakeclock import START, FakeClock
 from onwatch.clock import SystemClock
+from onwatch.lateness import BEHIND_REPORT_EVERY, RECENT_STARTS
 from onwatch.leader import Leadership, SingleNodeLeader
 from onwatch.probes.base import CheckResult, Probe
-from onwatch.scheduler import (
-    BEHIND_REPORT_EVERY,
-    RECENT_STARTS,
-    ScheduleChange,
-    Scheduler,
-    first_start,
-    phase,
-)
+from onwatch.scheduler import ScheduleChange, Scheduler, first_start, phase
 
 
 class Lab:

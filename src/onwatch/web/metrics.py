@@ -45,8 +45,8 @@ from prometheus_client.core import (
 )
 
 from onwatch import __version__
+from onwatch.lateness import LATENESS_BUCKETS, MonitorStats
 from onwatch.runtime import Service
-from onwatch.scheduler import LATENESS_BUCKETS, MonitorStats
 from onwatch.store.writer import CommittedBatch, Writer
 from onwatch.web.auth import Principal, api_principal
 from onwatch.web.context import context_of

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from onwatch.lateness import MonitorStats
 from onwatch.pools import PoolState, PoolStatus
 from onwatch.probes.base import CheckResult
-from onwatch.scheduler import MonitorStats
 from onwatch.store.stats import Percentiles, WindowStats
 
 MAX_LIMIT = 1000
