@@ -1,6 +1,6 @@
 """Probe and scheduler benchmark: HTTP checks per second, CPU per check, lateness, memory.
 
-Run it with ``.venv/bin/python bench/probes.py`` (about 3.5 minutes) or ``--quick``
+Run it with ``.venv/bin/python bench/probes.py`` (about 3 minutes) or ``--quick``
 (under a minute, 1,000 monitors only). Every check fetches a 171-byte file from
 nginx on loopback (Debian's package, from a generated config in a temporary
 directory: one worker, no access log) or, without nginx, from an aiohttp server
