@@ -152,8 +152,8 @@ class Schedule(_Model):
     skipped_behind: int = Field(description="Starts dropped: the scheduler was an interval late")
     skipped_busy: int = Field(description="Starts dropped: the previous check still ran")
     skipped_not_leader: int = Field(description="Starts left to the leader node")
-    lateness_p50_seconds: float | None = Field(description="Over the last 256 starts")
-    lateness_p99_seconds: float | None = Field(description="Over the last 256 starts")
+    lateness_p50_seconds: float | None = Field(description="Over the last 64 starts")
+    lateness_p99_seconds: float | None = Field(description="Over the last 64 starts")
     lateness_max_seconds: float
 
     @classmethod
