@@ -42,7 +42,7 @@ def test_it_lists_the_known_keys_when_nothing_is_close() -> None:
         """
     ) == [
         "onwatch.yaml:4:5: services[0].colour: unknown key "
-        '"colour"; known keys: description, name, owner, title'
+        '"colour"; known keys: description, name, objectives, owner, title'
     ]
 
 

@@ -14,6 +14,7 @@ from onwatch.cli.common import err, out
 from onwatch.policy import PolicyError, load_policy, policy_json_schema
 from onwatch.policy.secrets import secret_references
 from onwatch.settings import load_settings
+from onwatch.slo.advice import policy_advice
 
 app = typer.Typer()
 
@@ -53,6 +54,8 @@ def check(
             highlight=False,
             markup=False,
         )
+    for advice in policy_advice(policy):
+        err.print(f"warning: {advice}", style="yellow", highlight=False, markup=False)
 
 
 @app.command()

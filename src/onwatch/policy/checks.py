@@ -52,7 +52,7 @@ def names_in(document: Document, section: str) -> dict[str, DataPath]:
     return names
 
 
-def _unique_names(section: str) -> CrossCheck:
+def unique_names(section: str) -> CrossCheck:
     def check(document: Document) -> Iterator[Issue]:
         seen: dict[str, DataPath] = {}
         for path, item in section_items(document, section):
@@ -73,7 +73,7 @@ def _unique_names(section: str) -> CrossCheck:
 
 
 for _section in ("services", "contacts", "monitors", "pools"):
-    cross_check(_unique_names(_section))
+    cross_check(unique_names(_section))
 
 
 @cross_check
@@ -103,7 +103,7 @@ def _monitors_name_known_services(document: Document) -> Iterator[Issue]:
             service = item.get("service")
             if isinstance(service, str) and service not in services:
                 yield document.issue(
-                    (*path, "service"), f'"{service}" is not a service{_suggest(service, services)}'
+                    (*path, "service"), f'"{service}" is not a service{suggest(service, services)}'
                 )
 
 
@@ -121,6 +121,6 @@ def _pools_have_enough_targets(document: Document) -> Iterator[Issue]:
             )
 
 
-def _suggest(word: str, known: Iterable[str]) -> str:
+def suggest(word: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(known), n=1)
     return f' (did you mean "{close[0]}"?)' if close else ""

@@ -15,8 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from onwatch.policy.agreement import Agreement
+from onwatch.policy.maintenance import MaintenanceWindow
 from onwatch.policy.monitors import Monitor, Pool
 from onwatch.policy.names import Name
+from onwatch.policy.objectives import Objectives
 from onwatch.policy.secrets import PolicyModel, SecretRef, SecretText
 from onwatch.policy.types import Duration, TimeZoneName
 
@@ -90,6 +93,7 @@ class Service(PolicyModel):
     title: str | None = Field(default=None, description="Human name shown on pages")
     owner: str | None = Field(default=None, description="Who answers for it (a contact or team)")
     description: str = ""
+    objectives: Objectives = Objectives()
 
     @property
     def display_name(self) -> str:
@@ -120,6 +124,8 @@ class Policy(PolicyModel):
     contacts: list[Contact] = Field(default_factory=list)
     monitors: list[Monitor] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    agreement: Agreement | None = None
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
