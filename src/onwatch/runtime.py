@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from onwatch.clock import Clock, wait_until_deadline, within
 from onwatch.errors import OnwatchError
@@ -32,8 +32,12 @@ from onwatch.policy.monitors import MonitorBase, Pool
 from onwatch.probes.base import Probe
 from onwatch.redact import mask_url_password
 from onwatch.scheduler import Scheduler
+from onwatch.slo.advice import policy_advice
 from onwatch.store.database import Database, open_database
 from onwatch.store.writer import Writer
+
+if TYPE_CHECKING:
+    from onwatch.slo.evaluator import Evaluator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +66,10 @@ class Service:
     clock: Clock
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the service is asked to stop; extra tasks should return soon after."""
+    leader: Leader = field(default_factory=SingleNodeLeader)
+    """Asked before once-only work (evaluating, alerting); its epoch goes with each claim."""
+    evaluator: Evaluator | None = None
+    """The objectives' evaluator once its task runs: the latest evaluations, for the web."""
 
 
 ServiceTask = Callable[[Service], Coroutine[Any, Any, None]]
@@ -178,6 +186,8 @@ async def _reload(service: Service, lock: asyncio.Lock) -> None:
             ", ".join(change.removed) or "none",
             ", ".join(changed) or "none",
         )
+        for advice in policy_advice(policy):
+            log.warning("policy: %s", advice)
 
 
 async def run_service(
@@ -201,16 +211,17 @@ async def run_service(
     database = await asyncio.to_thread(open_database, database_url)
     try:
         writer = Writer(database)
+        leader = leader or SingleNodeLeader()
         scheduler = Scheduler(
             probes,
             intervals,
             writer.submit,
             clock,
-            leader=leader or SingleNodeLeader(),
+            leader=leader,
             max_concurrency=max_concurrency,
             per_host=per_host,
         )
-        service = Service(path, policy, database, writer, scheduler, clock)
+        service = Service(path, policy, database, writer, scheduler, clock, leader=leader)
         await _run(service, pid_file, extra_tasks, on_started)
     finally:
         database.dispose()

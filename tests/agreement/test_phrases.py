@@ -45,7 +45,12 @@ def test_durations_are_spoken_in_at_most_two_units(seconds: float, words: str) -
 
 @pytest.mark.parametrize(
     ("target", "words"),
-    [(0.99, "99 of 100"), (0.95, "95 of 100"), (0.999, "999 of 1,000"), (0.9995, "9,995 of 10,000")],
+    [
+        (0.99, "99 of 100"),
+        (0.95, "95 of 100"),
+        (0.999, "999 of 1,000"),
+        (0.9995, "9,995 of 10,000"),
+    ],
 )
 def test_targets_read_as_visits_out_of_a_round_number(target: float, words: str) -> None:
     assert out_of(target) == words

@@ -31,11 +31,13 @@ from onwatch.store.tables import api_tokens
 
 __all__ = [
     "TOKEN_PREFIX",
+    "MintedSecret",
     "NewToken",
     "TokenInfo",
     "create_token",
     "hash_token",
     "list_tokens",
+    "mint_secret",
     "parse_expiry",
     "revoke_token",
     "verify_token",
@@ -98,6 +100,25 @@ def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class MintedSecret:
+    """A new random secret: ``plaintext`` to show once, ``digest`` and ``prefix`` to store."""
+
+    plaintext: str
+    digest: str
+    prefix: str
+
+
+def mint_secret(marker: str = TOKEN_PREFIX) -> MintedSecret:
+    """``marker`` and 256 random URL-safe bits, with the hash and prefix that are stored.
+
+    API tokens and agreement share links are made here, so both follow the rules
+    above: only the SHA-256 is kept, the first characters identify it.
+    """
+    plaintext = marker + secrets.token_urlsafe(32)
+    return MintedSecret(plaintext, hash_token(plaintext), plaintext[:SHOWN_CHARS])
+
+
 def parse_expiry(text: str) -> timedelta:
     """``90d``, ``12h``, ``2w`` → a timedelta; ValueError with an example otherwise."""
     return parse_duration(text)
@@ -118,12 +139,12 @@ def create_token(
             f"{name!r} is not a valid token name: 1 to 64 letters, digits, '.', '_' or '-'"
         )
     moment = int(time.time() if now is None else now)
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = mint_secret()
     expires_at = None if expires_in is None else moment + int(expires_in.total_seconds())
     values = {
         "name": name,
-        "token_hash": hash_token(plaintext),
-        "prefix": plaintext[:SHOWN_CHARS],
+        "token_hash": secret.digest,
+        "prefix": secret.prefix,
         "role": Role(role).value,
         "created_by": created_by,
         "created_at": moment,
@@ -141,7 +162,7 @@ def create_token(
     info = TokenInfo(
         token_id,
         name,
-        plaintext[:SHOWN_CHARS],
+        secret.prefix,
         Role(role),
         created_by,
         moment,
@@ -149,7 +170,7 @@ def create_token(
         None,
         None,
     )
-    return NewToken(plaintext, info)
+    return NewToken(secret.plaintext, info)
 
 
 def list_tokens(database: Database) -> list[TokenInfo]:

@@ -10,7 +10,18 @@ import sys
 
 import typer
 
-from onwatch.cli import apidocs, db, demo, policy, pools, service, tokens, users
+from onwatch.cli import (
+    agreement,
+    apidocs,
+    db,
+    demo,
+    maintenance,
+    policy,
+    pools,
+    service,
+    tokens,
+    users,
+)
 from onwatch.cli.common import err
 from onwatch.errors import OnwatchError
 
@@ -27,6 +38,8 @@ for module in (policy, service, pools, demo, apidocs):
 app.add_typer(db.db_app, name="db")
 app.add_typer(users.user_app, name="user")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(maintenance.maintenance_app, name="maintenance")
+app.add_typer(agreement.agreement_app, name="agreement")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -41,3 +42,22 @@ def database_url(db: str | None) -> str:
 def policy_path(policy: Path | None) -> Path:
     """The ``--policy`` flag, else the instance settings' ``policy_path``."""
     return policy or Path(load_settings().policy_path)
+
+
+def os_user() -> str | None:
+    """The OS account running the command, or None without a passwd entry (some containers)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def operator(given: str | None = None) -> str:
+    """Who acts, for audit trails: ``--as`` when given, else the OS account, else ``cli``."""
+    return given or os_user() or "cli"
+
+
+def cli_actor() -> str:
+    """Who made a token or a link from the command line: ``cli:<OS account>``."""
+    user = os_user()
+    return f"cli:{user}" if user else "cli"

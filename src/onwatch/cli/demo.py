@@ -86,6 +86,7 @@ async def _run_demo(config: ShopConfig, settings: InstanceSettings, listen: str,
     from onwatch.clock import SystemClock
     from onwatch.demo import running_shop, write_demo_policy
     from onwatch.runtime import run_service
+    from onwatch.slo.evaluator import evaluator_task
     from onwatch.web.server import web_task
 
     async with running_shop(config) as shop:
@@ -95,7 +96,7 @@ async def _run_demo(config: ShopConfig, settings: InstanceSettings, listen: str,
                 policy_file,
                 db,
                 clock=SystemClock(),
-                extra_tasks=[web_task(settings, listen)],
+                extra_tasks=[web_task(settings, listen), evaluator_task],
                 on_started=lambda service: _print_banner(service, shop, settings, db),
             )
 

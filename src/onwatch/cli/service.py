@@ -128,6 +128,7 @@ def serve(
         running_pid,
     )
     from onwatch.settings import load_settings
+    from onwatch.slo.evaluator import evaluator_task
     from onwatch.web.server import web_task
 
     settings = load_settings()
@@ -164,7 +165,7 @@ def serve(
                 url,
                 clock=SystemClock(),
                 pid_file=pid_file,
-                extra_tasks=[web_task(settings, address)],
+                extra_tasks=[web_task(settings, address), evaluator_task],
                 on_started=started,
             )
         )

@@ -6,14 +6,13 @@ create ...)`` works) and the warning on stderr; only its hash is stored.
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from onwatch.accounts.roles import Role
-from onwatch.cli.common import DbOption, database_url, err, out
+from onwatch.cli.common import DbOption, cli_actor, database_url, err, out
 from onwatch.cli.users import format_time
 
 
@@ -23,14 +22,6 @@ def format_date(when: int | None, never: str = "never") -> str:
 
 
 token_app = typer.Typer(help="API bearer tokens for scripts and CI.", no_args_is_help=True)
-
-
-def _creator() -> str:
-    """Who made a token from the command line: the OS account, for the audit trail."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "cli"
 
 
 @token_app.command("create")
@@ -55,7 +46,7 @@ def token_create(
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
     database = open_database(database_url(db))
     try:
-        new = create_token(database, name, role, created_by=_creator(), expires_in=lifetime)
+        new = create_token(database, name, role, created_by=cli_actor(), expires_in=lifetime)
     finally:
         database.dispose()
     until = format_time(new.info.expires_at) + (" UTC" if new.info.expires_at else "")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -112,4 +113,69 @@ api_tokens = Table(
     Column("expires_at", BigInteger),
     Column("revoked_at", BigInteger),
     Column("last_used_at", BigInteger),
+)
+
+# -- objectives (migration 0003) -------------------------------------------------
+# Times are Unix seconds. Lists are JSON text, so both backends store them alike.
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(16), nullable=False),  # policy | runtime
+    Column("name", String(200)),  # the policy's name; null for runtime windows
+    Column("reason", Text, nullable=False),
+    Column("services", Text, nullable=False),  # JSON list of service names
+    Column("monitors", Text, nullable=False),  # JSON list of monitor names
+    Column("start_local", String(32), nullable=False),  # ISO, naive, in ``timezone``
+    Column("timezone", String(64), nullable=False),
+    Column("duration_s", BigInteger, nullable=False),
+    Column("rrule", Text),  # RFC 5545, e.g. FREQ=WEEKLY;BYDAY=SU
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("cancelled_at", BigInteger),
+    Column("cancelled_by", String(200)),
+    # NULLs never collide, so this only binds policy windows: one row per policy name.
+    UniqueConstraint("source", "name", name="uq_maintenance_windows_source_name"),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("objective", String(200), nullable=False),  # service/name
+    Column("tier", String(32), nullable=False),  # page-1h
+    Column("severity", String(16), nullable=False),  # page | ticket
+    Column("opened_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+    Column("message", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON: burn rates, budget
+    Column("epoch", BigInteger, nullable=False),  # the Leader's epoch that opened it
+)
+Index("ix_alert_events_objective", alert_events.c.objective, alert_events.c.resolved_at)
+Index("ix_alert_events_opened", alert_events.c.opened_at)
+
+agreement_changes = Table(
+    "agreement_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("changed_at", BigInteger, nullable=False),
+    Column("policy_hash", String(64), nullable=False),  # SHA-256 of the policy file, hex
+    Column("author", String(300)),  # from git, when the policy lives in a work tree
+    Column("item", String(300), nullable=False),  # checkout/availability target
+    Column("old_value", Text),
+    Column("new_value", Text),
+)
+Index("ix_agreement_changes_item", agreement_changes.c.item, agreement_changes.c.changed_at)
+
+agreement_links = Table(
+    "agreement_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("prefix", String(16), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
 )

@@ -39,7 +39,7 @@ class CommittedBatch:
     attempts: int
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
     """The driver's first line, without the SQL parameters SQLAlchemy appends."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()
@@ -150,7 +150,7 @@ class Writer:
                     len(batch),
                     attempts,
                     delay,
-                    _reason(exc),
+                    error_reason(exc),
                 )
                 await asyncio.sleep(delay)
 

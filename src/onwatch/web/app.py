@@ -25,7 +25,10 @@ ROUTERS: tuple[str, ...] = (
     "metrics",
     "login",
     "api.monitors",
+    "api.maintenance",
+    "api.objectives",
     "dashboard",
+    "agreement",
 )
 
 

@@ -15,6 +15,7 @@ PUBLIC_PATHS: tuple[str, ...] = (
     r"/status.*",
     r"/api/v2/.*",
     r"/ping/.*",
+    r"/agreement/shared/[^/]+",  # only answers for a live share-link secret
 )
 """Regular expressions matched against the whole route path."""
 

@@ -33,9 +33,11 @@ from onwatch import __version__
 from onwatch.probes.slow import format_ms
 
 TEMPLATES = Path(__file__).parent / "templates"
+STYLESHEET = Path(__file__).parent / "static" / "onwatch.css"
+"""The one stylesheet; standalone HTML exports inline it."""
 NOTHING = "—"
 
-__all__ = ["TEMPLATES", "clock", "duration", "ms", "percent", "relative", "templates"]
+__all__ = ["STYLESHEET", "TEMPLATES", "clock", "duration", "ms", "percent", "relative", "templates"]
 
 
 def ms(value: float | None) -> str:

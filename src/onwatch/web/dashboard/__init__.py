@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from onwatch.agreement.document import review_of
 from onwatch.web.auth import Principal, page_principal
 from onwatch.web.context import WebContext, context_of
 from onwatch.web.dashboard.detail import monitor_detail, suggestions
@@ -51,7 +52,12 @@ def monitors(
     return templates.TemplateResponse(
         request,
         "dashboard/monitors.html",
-        {"principal": principal, "section": "monitors", "listing": listing},
+        {
+            "principal": principal,
+            "section": "monitors",
+            "listing": listing,
+            "review": review_of(context.service.policy, context.service.clock.now()),
+        },
     )
 
 
