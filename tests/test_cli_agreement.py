@@ -70,7 +70,7 @@ def test_markdown_lists_the_promises_and_the_standing_from_the_store(
     assert "over month" in out
     assert "of downtime left in the last 30 days" in out
     assert "Agreed on 2020-01-01 by Alice Martin (CTO)" in out
-    assert "checkout/availability target | — | 99%" in out  # the recorded history
+    assert "onwatch first recorded these numbers on" in out  # the recorded history
     assert "Review overdue" in err
 
 

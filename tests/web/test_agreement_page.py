@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,7 @@ from onwatch.scheduler import Scheduler
 from onwatch.settings import InstanceSettings
 from onwatch.slo.evaluator import Evaluator
 from onwatch.store.agreement_links import create_link, revoke_link
+from onwatch.store.agreement_log import record_policy
 from onwatch.store.batches import write_batch
 from onwatch.store.database import Database, open_database
 from onwatch.store.monitors import MonitorIds
@@ -117,9 +119,25 @@ def test_it_states_every_number_in_plain_words_with_the_standing_now(site: Site)
     # agreed on 5 January + 90 days: the review was due on 5 April, months before the fake now
     assert 'data-review="overdue"' in page
     assert "was due on 2026-04-05" in page
-    # the evaluator recorded every agreed number when it started
-    assert "checkout/availability target" in page
-    assert "99.9%" in page
+    # the evaluator recorded every agreed number when it started; nothing changed since
+    assert "onwatch first recorded these numbers on" in page
+    assert "none has changed since" in page
+
+
+def test_a_changed_number_shows_with_its_old_and_new_value(site: Site, tmp_path: Path) -> None:
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(POLICY.replace("target: 99.9%", "target: 99.5%"))
+    with site.database.engine.begin() as connection:
+        record_policy(connection, load_policy(changed), changed, site.clock.now() + 60)
+    assert log_in(site.client, "victor").status_code == 303
+    page = site.client.get("/agreement").text
+    row = re.search(
+        r"<tr><td><time[^>]*>[^<]*</time></td><td>checkout/availability target</td>(.*?)</tr>",
+        page,
+    )
+    assert row is not None, page
+    assert row.group(1).startswith("<td>99.9%</td><td>99.5%</td>")
+    assert "changed since:" in page
 
 
 def test_the_dashboard_shows_an_overdue_review(site: Site) -> None:

@@ -72,6 +72,16 @@ def wait_for_a_slow_checkout(page: Any) -> None:
         page.reload()
 
 
+def wait_for_a_standing(page: Any, row: str) -> None:
+    """Reload until the evaluator's first round has put a figure in the row (rounds: 10 s)."""
+    for _ in range(30):
+        if "no checks counted yet" not in page.locator(row).inner_text():
+            return
+        page.wait_for_timeout(1000)
+        page.reload()
+    raise AssertionError(f"{row} never showed a standing")
+
+
 def test_a_newcomer_logs_in_sees_the_checks_and_the_phases_of_the_slow_checkout(
     chromium: Path, tmp_path: Path
 ) -> None:
@@ -104,6 +114,14 @@ def test_a_newcomer_logs_in_sees_the_checks_and_the_phases_of_the_slow_checkout(
             over = page.locator(".phase-table tr.over th").all_inner_texts()
             assert "first byte" in [label.replace("\n", " ") for label in over]
             page.screenshot(path=str(SCREENSHOTS / "monitor-slow.png"))
+
+            page.click("nav.sections >> text=Agreement")
+            page.wait_for_url(re.compile(r"/agreement$"))
+            latency = page.locator('tr[data-objective="checkout/first-byte"]')
+            assert "Checkout starts answering in under 800 milliseconds" in latency.inner_text()
+            wait_for_a_standing(page, 'tr[data-objective="checkout/availability"]')
+            assert "Dana Demo" in page.locator(".agreement-review").inner_text()
+            page.screenshot(path=str(SCREENSHOTS / "agreement.png"), full_page=True)
         finally:
             browser.close()
         assert stop_demo(demo) == 0, demo.log.read_text()

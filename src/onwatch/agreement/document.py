@@ -107,6 +107,9 @@ class AgreementDocument:
     services: tuple[ServiceSection, ...]
     review: Review | None
     history: tuple[AgreementChange, ...] = field(default=())
+    """Changes of agreed numbers, newest first (first recordings left out)."""
+    first_recorded: AgreementChange | None = None
+    """The earliest recording: when onwatch first saw these numbers, and in which policy."""
 
     @property
     def local_date(self) -> str:
@@ -137,7 +140,7 @@ def build_document(
     history: Sequence[AgreementChange] = (),
 ) -> AgreementDocument:
     """Every service with its promises in plain words and the standing from ``evaluations``
-    (keyed by ``service/name``)."""
+    (keyed by ``service/name``); ``history`` is every recorded change, newest first."""
     specs: dict[str, list[ObjectiveSpec]] = {}
     for spec in objective_specs(policy):
         specs.setdefault(spec.service, []).append(spec)
@@ -163,12 +166,16 @@ def build_document(
                 recovery=recovery,
             )
         )
+    changes = tuple(
+        entry for entry in history if entry.old_value is not None or entry.new_value is None
+    )
     return AgreementDocument(
         generated_at=now,
         timezone=policy.settings.timezone,
         services=tuple(sections),
         review=review_of(policy, now),
-        history=tuple(history),
+        history=changes,
+        first_recorded=min(history, key=lambda entry: entry.changed_at, default=None),
     )
 
 

@@ -62,10 +62,18 @@ def markdown(document: AgreementDocument) -> str:
             lines += ["No objectives agreed for this service yet.", ""]
         if section.recovery:
             lines += [f"{section.recovery} ({section.recovery_status})", ""]
-    if document.history:
+    first = document.first_recorded
+    if first is not None:
+        since = "changed since:" if document.history else "none has changed since."
         lines += [
             "## Changes to the agreed numbers",
             "",
+            f"onwatch first recorded these numbers on {_utc(first.changed_at)} UTC "
+            f"(policy `{first.policy_hash[:10]}`); {since}",
+            "",
+        ]
+    if document.history:
+        lines += [
             "| when (UTC) | what | before | after | by |",
             "| --- | --- | --- | --- | --- |",
         ]
@@ -87,7 +95,8 @@ def _objective_row(line: ObjectiveLine) -> str:
         now = "; ".join(f"{percent(s.sli, 3)} over {s.window.label}" for s in windows)
     budget = line.budget
     if standing is not None and standing.budget_remaining is not None:
-        budget = f"{round(standing.budget_remaining * 100)}% left: {budget}"
+        left = percent(standing.budget_remaining, 1) if standing.budget_remaining > 0 else "none"
+        budget = f"{left} left: {budget}"
     if line.alerting:
         budget += f" (burning: {', '.join(line.alerting)})"
     return f"| {_cell(line.promise)} | {now} | {_cell(budget)} | {_excluded(line)} |"
