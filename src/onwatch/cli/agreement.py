@@ -23,6 +23,7 @@ from onwatch.cli.common import (
     cli_actor,
     database_url,
     err,
+    lifetime,
     out,
     policy_path,
 )
@@ -92,20 +93,16 @@ def share(
     db: DbOption = None,
 ) -> None:
     """Make a link that shows the agreement without a login; printed once, never stored."""
-    from onwatch.accounts.tokens import parse_expiry
     from onwatch.settings import load_settings
     from onwatch.store.agreement_links import create_link
     from onwatch.store.database import open_database
 
-    try:
-        lifetime = None if expires is None else parse_expiry(expires)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+    expires_in = lifetime(expires)
     database = open_database(database_url(db))
     try:
         with database.engine.begin() as connection:
             link = create_link(
-                connection, created_by=cli_actor(), now=time.time(), expires_in=lifetime
+                connection, created_by=cli_actor(), now=time.time(), expires_in=expires_in
             )
     finally:
         database.dispose()

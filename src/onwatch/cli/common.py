@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -61,3 +62,13 @@ def cli_actor() -> str:
     """Who made a token or a link from the command line: ``cli:<OS account>``."""
     user = os_user()
     return f"cli:{user}" if user else "cli"
+
+
+def lifetime(expires: str | None) -> timedelta | None:
+    """The ``--expires`` option (``90d``, ``12h``) as a timedelta; None means never."""
+    from onwatch.accounts.tokens import parse_expiry
+
+    try:
+        return None if expires is None else parse_expiry(expires)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expires") from None

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from onwatch.accounts.roles import Role
-from onwatch.cli.common import DbOption, cli_actor, database_url, err, out
+from onwatch.cli.common import DbOption, cli_actor, database_url, err, lifetime, out
 from onwatch.cli.users import format_time
 
 
@@ -37,16 +37,13 @@ def token_create(
     db: DbOption = None,
 ) -> None:
     """Create a token and print it once; it cannot be shown again."""
-    from onwatch.accounts.tokens import create_token, parse_expiry
+    from onwatch.accounts.tokens import create_token
     from onwatch.store.database import open_database
 
-    try:
-        lifetime = None if expires is None else parse_expiry(expires)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+    expires_in = lifetime(expires)
     database = open_database(database_url(db))
     try:
-        new = create_token(database, name, role, created_by=cli_actor(), expires_in=lifetime)
+        new = create_token(database, name, role, created_by=cli_actor(), expires_in=expires_in)
     finally:
         database.dispose()
     until = format_time(new.info.expires_at) + (" UTC" if new.info.expires_at else "")

@@ -37,11 +37,10 @@ from onwatch.slo.sources import (
     RECENT_RESULTS,
     MonitorFacts,
     Rebuilt,
-    history_start,
     in_maintenance,
     monitor_facts,
     observe_result,
-    rebuild_trackers,
+    rebuild_for_policy,
 )
 from onwatch.slo.specs import objective_specs
 from onwatch.slo.tracker import ObjectiveTracker
@@ -186,17 +185,13 @@ class Evaluator:
                 event.objective,
                 event.tier,
             )
-        since = min((history_start(spec, now) for spec in specs), default=now) - CALENDAR_MARGIN
         with service.database.engine.connect() as connection:
-            calendar = load_calendar(connection, since, now + CALENDAR_MARGIN)
-            rebuilt = rebuild_trackers(
+            rebuilt, calendar = rebuild_for_policy(
                 connection,
+                policy,
                 specs,
                 now=now,
-                monitors=monitor_facts(policy),
-                calendar=calendar,
-                minute_retention=policy.settings.retention.minute.total_seconds(),
-                raw_retention=policy.settings.retention.raw.total_seconds(),
+                margin=CALENDAR_MARGIN,
                 resolution=self._resolution,
             )
             still_open = open_alerts(connection)

@@ -41,7 +41,7 @@ from onwatch.slo.tracker import ObjectiveTracker
 from onwatch.slo.windows import FINE_SECONDS, HOUR
 from onwatch.store.histogram import LogHistogram
 from onwatch.store.latency_counts import latency_counts
-from onwatch.store.maintenance_calendar import MaintenanceCalendar
+from onwatch.store.maintenance_calendar import MaintenanceCalendar, load_calendar
 from onwatch.store.queries import monitor_ids
 from onwatch.store.results import RESULT_COLUMNS, result_from_row
 from onwatch.store.rollups import MINUTE, bucket_start
@@ -289,6 +289,32 @@ def rebuild_trackers(
         rebuilt.trackers[spec.key] = tracker
         rebuilt.recent[spec.key] = _recent(connection, spec, ids, monitors, calendar)
     return rebuilt
+
+
+def rebuild_for_policy(
+    connection: Connection,
+    policy: Policy,
+    specs: Sequence[ObjectiveSpec],
+    *,
+    now: float,
+    margin: float = 0.0,
+    resolution: int = 60,
+) -> tuple[Rebuilt, MaintenanceCalendar]:
+    """:func:`rebuild_trackers` with the policy's monitors and retention, and the maintenance
+    calendar it used (covering the history needed, ``margin`` seconds more either side)."""
+    since = min((history_start(spec, now) for spec in specs), default=now) - margin
+    calendar = load_calendar(connection, since, now + margin)
+    rebuilt = rebuild_trackers(
+        connection,
+        specs,
+        now=now,
+        monitors=monitor_facts(policy),
+        calendar=calendar,
+        minute_retention=policy.settings.retention.minute.total_seconds(),
+        raw_retention=policy.settings.retention.raw.total_seconds(),
+        resolution=resolution,
+    )
+    return rebuilt, calendar
 
 
 def in_maintenance(
