@@ -127,6 +127,7 @@ async def test_maintenance_now_is_named_and_its_time_is_excluded(database_url: s
         assert detail["maintenance"] == ["Database upgrade"]
         assert detail["windows"][0]["bad"] == 0
         assert detail["windows"][0]["excluded_seconds"] == pytest.approx(30 * MINUTE)
+        assert detail["windows"][0]["excluded_for"] == ["Database upgrade"]
         assert detail["alert"] == "ok"
         assert detail["open_alerts"] == []
 

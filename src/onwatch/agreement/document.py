@@ -32,6 +32,8 @@ class ObjectiveLine:
     promise: str
     evaluation: Evaluation | None
     """None until the evaluator has looked at it (or when it is not running)."""
+    excluded_for: tuple[str, ...] = ()
+    """Reasons of the maintenance windows behind the excluded time."""
 
     @property
     def standing(self) -> Standing | None:
@@ -138,16 +140,23 @@ def build_document(
     evaluations: Mapping[str, Evaluation],
     now: float,
     history: Sequence[AgreementChange] = (),
+    excluded_for: Mapping[str, Sequence[str]] | None = None,
 ) -> AgreementDocument:
     """Every service with its promises in plain words and the standing from ``evaluations``
-    (keyed by ``service/name``); ``history`` is every recorded change, newest first."""
+    (keyed by ``service/name``); ``history`` is every recorded change, newest first;
+    ``excluded_for`` the maintenance reasons behind each objective's excluded time."""
     specs: dict[str, list[ObjectiveSpec]] = {}
     for spec in objective_specs(policy):
         specs.setdefault(spec.service, []).append(spec)
     sections = []
     for service in policy.services:
         lines = tuple(
-            ObjectiveLine(spec, promise(spec), evaluations.get(spec.key))
+            ObjectiveLine(
+                spec,
+                promise(spec),
+                evaluations.get(spec.key),
+                tuple((excluded_for or {}).get(spec.key, ())),
+            )
             for spec in specs.get(service.name, ())
         )
         objectives = service.objectives

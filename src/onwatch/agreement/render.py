@@ -108,7 +108,8 @@ def _excluded(line: ObjectiveLine) -> str:
         return "—"
     parts = []
     if standing.excluded_seconds:
-        parts.append(f"maintenance: {duration(standing.excluded_seconds)} excluded")
+        why = f" ({'; '.join(line.excluded_for)})" if line.excluded_for else ""
+        parts.append(f"maintenance: {duration(standing.excluded_seconds)} excluded{why}")
     if standing.lenient_seconds:
         forgiven = f", {standing.excused_bad:,} bad checks forgiven" if standing.excused_bad else ""
         parts.append(f"lenient: {duration(standing.lenient_seconds)}{forgiven}")

@@ -60,7 +60,7 @@ def agreement(
     from onwatch.agreement.document import build_document
     from onwatch.agreement.render import html, markdown
     from onwatch.policy import load_policy
-    from onwatch.slo.standings import evaluate_from_store
+    from onwatch.slo.standings import all_excluded_reasons, evaluate_from_store
     from onwatch.store.agreement_log import history
     from onwatch.store.database import open_database
 
@@ -69,11 +69,12 @@ def agreement(
     now = time.time()
     try:
         evaluations = evaluate_from_store(database, loaded, now)
+        reasons = all_excluded_reasons(database, evaluations)
         with database.engine.connect() as connection:
             changes = list(reversed(history(connection)))
     finally:
         database.dispose()
-    document = build_document(loaded, evaluations, now, changes)
+    document = build_document(loaded, evaluations, now, changes, reasons)
     text = markdown(document) if format_ is Format.MD else html(document)
     if output is None:
         out.print(text, highlight=False, markup=False, soft_wrap=True)

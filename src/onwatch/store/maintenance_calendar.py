@@ -89,6 +89,17 @@ class MaintenanceCalendar:
                 found.setdefault(window.id, window.reason)
         return [found[key] for key in sorted(found)]
 
+    def reasons_in_span(self, service: str | None, monitors: Iterable[str]) -> list[str]:
+        """Reasons of every window with an occurrence in the calendar's span covering any of
+        ``monitors``, each once, by id: why time was left out of a budget."""
+        names = list(monitors)
+        found = {
+            item.window.id: item.window.reason
+            for item in self._scheduled
+            if any(item.window.applies_to(service, monitor) for monitor in names)
+        }
+        return [found[key] for key in sorted(found)]
+
     def excluded(
         self, service: str | None, monitor: str, since: float, until: float
     ) -> list[tuple[float, float]]:

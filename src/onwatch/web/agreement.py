@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from onwatch.agreement.document import AgreementDocument, build_document
+from onwatch.slo.standings import all_excluded_reasons
 from onwatch.store.agreement_links import verify_link
 from onwatch.store.agreement_log import history
 from onwatch.web.auth import Principal, page_principal
@@ -38,11 +39,13 @@ def agreement_document(context: WebContext) -> AgreementDocument:
     service = context.service
     with service.database.engine.connect() as connection:
         changes = history(connection)
+    evaluations = latest_evaluations(service)
     return build_document(
         service.policy,
-        latest_evaluations(service),
+        evaluations,
         service.clock.now(),
         list(reversed(changes))[:HISTORY_SHOWN],
+        all_excluded_reasons(service.database, evaluations),
     )
 
 

@@ -7,6 +7,7 @@ yet (no checks counted) is ``null``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -37,12 +38,16 @@ class WindowStanding(_Model):
     allowed_bad_seconds: float = Field(description="The period's budget as time")
     remaining_bad_seconds: float | None
     excluded_seconds: float = Field(description="Time inside maintenance windows, not counted")
+    excluded_for: list[str] = Field(
+        description="Reasons of the maintenance windows that time was left out for"
+    )
     lenient_seconds: float = Field(description="Time inside lenient (night-time) ranges")
     excused_bad: int = Field(description="Bad checks forgiven by a lenient allowance")
 
     @classmethod
-    def of(cls, standing: Standing) -> WindowStanding:
+    def of(cls, standing: Standing, reasons: list[str] | None = None) -> WindowStanding:
         return cls(
+            excluded_for=reasons or [],
             window=standing.window.label,
             since=utc(standing.since),
             until=utc(standing.until),
@@ -166,12 +171,14 @@ class ObjectiveDetail(Objective):
         evaluation: Evaluation | None,
         open_alerts: list[OpenAlert],
         maintenance: list[str],
+        reasons: Mapping[str, list[str]],
     ) -> ObjectiveDetail:
+        """``reasons``: maintenance reasons by window label (see :attr:`WindowStanding.excluded_for`)."""
         standings = [evaluation.standing, *evaluation.also] if evaluation else []
         return cls.model_validate(
             {
                 **Objective.fields_of(spec, evaluation),
-                "windows": [WindowStanding.of(s) for s in standings],
+                "windows": [WindowStanding.of(s, reasons.get(s.window.label)) for s in standings],
                 "burn_rates": [BurnRate.of(t) for t in evaluation.tiers] if evaluation else [],
                 "open_alerts": open_alerts,
                 "maintenance": maintenance,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from onwatch.policy.checks import suggest
 from onwatch.slo.model import ObjectiveSpec
 from onwatch.slo.specs import objective_specs
+from onwatch.slo.standings import excluded_reasons
 from onwatch.store.agreement_log import AgreementChange, history
 from onwatch.store.alerts import open_alerts
 from onwatch.web.api.models import Error, utc
@@ -74,9 +75,12 @@ async def objective_detail(context: Context, service: str, name: str) -> Objecti
     spec = _find(context, service, name)
     evaluation = latest_evaluations(context.service).get(spec.key)
     alerts = await run_in_threadpool(_open_alerts, context, spec)
-    return ObjectiveDetail.build(
-        spec, evaluation, alerts, active_maintenance(context.service, spec)
-    )
+    reasons: dict[str, list[str]] = {}
+    for standing in [evaluation.standing, *evaluation.also] if evaluation else []:
+        found = await run_in_threadpool(excluded_reasons, context.service.database, spec, standing)
+        reasons[standing.window.label] = found
+    active = active_maintenance(context.service, spec)
+    return ObjectiveDetail.build(spec, evaluation, alerts, active, reasons)
 
 
 @router.get("/agreement/history", response_model=list[HistoryEntry])
