@@ -6,8 +6,8 @@ a tracker. :func:`rebuild_trackers` rebuilds every objective's tracker when the
 evaluator starts or the policy is reloaded:
 
 - rollups over the longest window the objective reports or alerts on (a
-  calendar month or quarter from its first day): minute rollups as far back as
-  their retention keeps them (always the last 6 hours), hour rollups beyond;
+  calendar month or quarter from its first day): minute rollups for the last
+  6 hours (as far back as they are kept for time slices), hour rollups beyond;
 - then the raw results of the current, unfinished minute.
 
 Availability counts a rollup's good checks. Latency counts exactly from raw
@@ -234,9 +234,17 @@ def _exact_latency(
 
 
 def _minute_from(spec: ObjectiveSpec, now: float, minute_retention: float) -> tuple[int, int]:
-    """(first hour rollup, first minute rollup) of the objective's history."""
+    """(first hour rollup, first minute rollup) of the objective's history.
+
+    Minute rollups cover the last 6 hours (every short alert window); beyond,
+    hour rollups, which rebuild 60 times faster (bench/objectives.py: 2.3 ms
+    against 52 ms an objective, minutes at 10,000 objectives instead of
+    seconds), except for time slices, which need the minutes as far back as
+    they are kept.
+    """
     begin = history_start(spec, now)
-    kept_from = min(now - minute_retention, now - FINE_SECONDS)
+    minutes_back = minute_retention if spec.time_slices is not None else FINE_SECONDS
+    kept_from = min(now - min(minutes_back, minute_retention), now - FINE_SECONDS)
     if kept_from <= begin:
         return bucket_start(begin, MINUTE), bucket_start(begin, MINUTE)
     return bucket_start(begin, HOUR), -(-int(kept_from) // HOUR) * HOUR
