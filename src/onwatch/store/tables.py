@@ -179,3 +179,117 @@ agreement_links = Table(
     Column("expires_at", BigInteger),
     Column("revoked_at", BigInteger),
 )
+
+# -- incidents and notifications (migration 0004) -----------------------------------
+# Times are Unix seconds (float where sub-second order matters for delivery).
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # what it is about: a monitor name, an objective "service/name", or a service (a group)
+    Column("subject_kind", String(16), nullable=False),  # monitor | objective | service
+    Column("subject", String(300), nullable=False),
+    Column("condition", String(64), nullable=False),  # down | slow | flapping | page-1h ...
+    Column("severity", String(16), nullable=False),  # page | ticket
+    Column("service", String(200)),
+    Column("state", String(16), nullable=False),  # triggered | acknowledged | resolved
+    Column("title", Text, nullable=False),
+    Column("members", Text, nullable=False),  # JSON list of monitor names (grouping)
+    Column("opened_at", Float, nullable=False),
+    Column("acknowledged_at", Float),
+    Column("acknowledged_by", String(200)),
+    Column("resolved_at", Float),
+    Column("resolved_by", String(200)),
+    Column("in_maintenance", Boolean, nullable=False),  # recorded, notifications muted
+    Column("escalation", String(200)),  # the escalation policy's name
+    Column("escalation_snapshot", Text),  # JSON: the steps as they were at open
+    Column("next_step", Integer, nullable=False),  # index into the snapshot's steps
+    Column("next_step_at", Float),  # null: nothing more to send
+    Column("round", Integer, nullable=False),  # how many times the chain has repeated
+    Column("epoch", BigInteger, nullable=False),  # the Leader's epoch that opened it
+)
+# One open incident per (subject, condition) is enforced by the code that opens them
+# (a conditional insert inside one transaction); this index makes that lookup cheap.
+Index("ix_incidents_open", incidents.c.subject, incidents.c.condition, incidents.c.state)
+Index("ix_incidents_opened", incidents.c.opened_at)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Id64, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("at", Float, nullable=False),
+    # triggered | repeated | acknowledged | resolved | escalated | notified | muted | note
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(200)),  # who (a user, a token, "onwatch")
+    Column("via", String(32)),  # cli | api | link | dashboard | auto
+    Column("detail", Text, nullable=False),
+)
+Index("ix_incident_events_incident", incident_events.c.incident_id, incident_events.c.at)
+
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("monitor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("ended_at", Float),  # ended early (unmute)
+    Column("ended_by", String(200)),
+)
+Index("ix_mutes_monitor", mutes.c.monitor, mutes.c.expires_at)
+
+oncall_overrides = Table(
+    "oncall_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rotation", String(200), nullable=False),
+    Column("contact", String(200), nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_oncall_overrides_rotation", oncall_overrides.c.rotation, oncall_overrides.c.ends_at)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id64, primary_key=True),
+    # unique per message: a repeat after a crash carries the same key, so receivers drop it
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id")),  # null for test messages
+    Column("step", Integer),  # escalation step index
+    Column("contact", String(200), nullable=False),
+    Column("channel", String(200), nullable=False),  # the contact's channel name
+    Column("title", Text, nullable=False),
+    Column("body_short", Text, nullable=False),  # SMS
+    Column("body_full", Text, nullable=False),  # email, chat
+    Column("payload", Text, nullable=False),  # JSON for signed webhooks
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False),  # not before (backoff moves it)
+    Column("state", String(16), nullable=False),  # pending | sending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_epoch", BigInteger),
+    Column("claimed_until", Float),  # a claim older than this may be taken again
+    Column("sent_at", Float),
+    Column("last_error", Text),
+)
+Index("ix_outbox_due", outbox.c.state, outbox.c.due_at)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Id64, primary_key=True),
+    Column("outbox_id", Id64, ForeignKey("outbox.id"), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("elapsed_ms", Float, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),  # the failure as a value; never a secret
+    Column("epoch", BigInteger, nullable=False),
+)
+Index("ix_delivery_attempts_outbox", delivery_attempts.c.outbox_id)
