@@ -16,6 +16,7 @@ from onwatch.cli import (
     db,
     demo,
     maintenance,
+    mutes,
     policy,
     pools,
     service,
@@ -33,7 +34,7 @@ app = typer.Typer(
     # Locals may hold secrets: never print them in a traceback.
     pretty_exceptions_show_locals=False,
 )
-for module in (policy, service, pools, demo, apidocs):
+for module in (policy, service, pools, demo, apidocs, mutes):
     app.registered_commands += module.app.registered_commands
 app.add_typer(db.db_app, name="db")
 app.add_typer(users.user_app, name="user")

@@ -35,6 +35,16 @@ PolicyOption = Annotated[
 ]
 
 
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Who does this, for the record (default: your OS user name).",
+        show_default=False,
+    ),
+]
+
+
 def database_url(db: str | None) -> str:
     """The ``--db`` flag, else the instance settings (env, onwatch.toml, default)."""
     return db or load_settings().database_url

@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from onwatch.cli.common import DbOption, PolicyOption, database_url, operator, out, policy_path
+from onwatch.cli.common import (
+    AsOption,
+    DbOption,
+    PolicyOption,
+    database_url,
+    operator,
+    out,
+    policy_path,
+)
 
 if TYPE_CHECKING:
     from onwatch.store.maintenance import ListedWindow, State
@@ -38,15 +46,6 @@ FLAGS = {
     "timezone": "--timezone",
 }
 """The flag of each field :func:`~onwatch.store.maintenance_request.check_window` may refuse."""
-
-AsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        help="Who does this, for the record (default: your OS user name).",
-        show_default=False,
-    ),
-]
 
 
 def _moment(unix_seconds: float, zone: str) -> str:

@@ -27,6 +27,7 @@ ROUTERS: tuple[str, ...] = (
     "api.monitors",
     "api.maintenance",
     "api.objectives",
+    "api.mutes",
     "dashboard",
     "agreement",
 )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from onwatch.accounts.roles import Role
@@ -27,6 +26,7 @@ from onwatch.store.maintenance import (
     list_windows,
 )
 from onwatch.store.maintenance_request import InvalidWindowError, WindowRequest, check_window
+from onwatch.web.api.errors import field_error
 from onwatch.web.api.maintenance_models import MaintenanceWindow, NewWindow, WindowState
 from onwatch.web.api.models import Error
 from onwatch.web.auth import Principal, api_principal
@@ -111,14 +111,7 @@ async def add_maintenance(
             timezone=body.timezone,
         )
     except InvalidWindowError as exc:
-        value = getattr(body, exc.field)
-        error = {
-            "type": "value_error",
-            "loc": ("body", exc.field),
-            "msg": exc.problem,
-            "input": value,
-        }
-        raise RequestValidationError([error]) from None
+        raise field_error("body", exc.field, exc.problem, getattr(body, exc.field)) from None
 
     def write(checked: WindowRequest) -> ListedWindow:
         with context.service.database.engine.begin() as connection:

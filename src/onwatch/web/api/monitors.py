@@ -33,6 +33,7 @@ from onwatch.store.rollups import MINUTE
 from onwatch.store.stats import combined_window_stats
 from onwatch.store.tables import check_results
 from onwatch.web.api.catalogue import Entry, catalogue, unknown_monitor_message
+from onwatch.web.api.errors import field_error
 from onwatch.web.api.models import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -158,8 +159,7 @@ async def get_monitor(name: MonitorName, context: Context) -> MonitorDetail:
 
 
 def _invalid(field: str, message: str, value: Any) -> RequestValidationError:
-    error = {"type": "value_error", "loc": ("query", field), "msg": message, "input": value}
-    return RequestValidationError([error])
+    return field_error("query", field, message, value)
 
 
 @dataclass(frozen=True)
