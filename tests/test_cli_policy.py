@@ -184,5 +184,9 @@ def test_schema_offers_the_channel_shorthand_and_the_file_form(runs: dict[str, R
     assert {"type": "string"}.items() <= choices[0].items()
     assert choices[1] == {"$ref": "#/$defs/Channel"}
     channel = schema["$defs"]["Channel"]
-    assert set(channel["properties"]) == {"url", "url_file"}
-    assert channel["oneOf"] == [{"required": ["url"]}, {"required": ["url_file"]}]
+    assert set(channel["properties"]) == {"url", "url_file", "webhook", "secret", "secret_file"}
+    assert channel["oneOf"] == [
+        {"required": ["url"]},
+        {"required": ["url_file"]},
+        {"required": ["webhook"]},
+    ]

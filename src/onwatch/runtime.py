@@ -75,7 +75,7 @@ class Service:
 ServiceTask = Callable[[Service], Coroutine[Any, Any, None]]
 
 
-def _entries(policy: Policy) -> dict[str, MonitorBase]:
+def monitor_entries(policy: Policy) -> dict[str, MonitorBase]:
     """The policy entry behind each scheduled name (a pool is one name per target)."""
     entries: dict[str, MonitorBase] = {monitor.name: monitor for monitor in policy.monitors}
     for pool in policy.pools:
@@ -85,7 +85,7 @@ def _entries(policy: Policy) -> dict[str, MonitorBase]:
 
 def _grace(policy: Policy) -> float:
     """How long running checks get at shutdown: the longest timeout, and a second."""
-    timeouts = [entry.timeout.total_seconds() for entry in _entries(policy).values()]
+    timeouts = [entry.timeout.total_seconds() for entry in monitor_entries(policy).values()]
     return max(timeouts, default=0.0) + 1.0
 
 
@@ -93,7 +93,9 @@ def _schedule(policy: Policy) -> tuple[dict[str, Probe], dict[str, float]]:
     """Every probe of the policy and its interval, by monitor name."""
     from onwatch.probes.registry import build_probes  # probe modules load only when needed
 
-    intervals = {name: entry.interval.total_seconds() for name, entry in _entries(policy).items()}
+    intervals = {
+        name: entry.interval.total_seconds() for name, entry in monitor_entries(policy).items()
+    }
     return build_probes(policy), intervals
 
 
@@ -175,7 +177,7 @@ async def _reload(service: Service, lock: asyncio.Lock) -> None:
                 type(exc).__name__,
             )
             return
-        before, after = _entries(service.policy), _entries(policy)
+        before, after = monitor_entries(service.policy), monitor_entries(policy)
         change = service.scheduler.replace(probes, intervals)
         service.policy = policy
         changed = sorted(name for name, entry in after.items() if before.get(name, entry) != entry)
@@ -346,7 +348,7 @@ def find_probe(policy: Policy, name: str) -> Probe:
     """Build the one probe named ``name`` (a monitor, or a pool target such as ``api#2``)."""
     from onwatch.probes.registry import build_probes
 
-    entries = _entries(policy)
+    entries = monitor_entries(policy)
     entry = entries.get(name)
     if entry is None:
         close = difflib.get_close_matches(name, entries, n=3)

@@ -441,7 +441,7 @@ def test_an_unknown_key_is_matched_against_the_keys_of_the_monitors_own_type() -
         'onwatch.yaml:4:47: monitors[1].warn_dayz: unknown key "warn_dayz" '
         '(did you mean "warn_days"?)',
         'onwatch.yaml:5:56: monitors[2].colour: unknown key "colour"; known keys: '
-        "host, interval, name, port, runbook, service, slow, timeout, type",
+        "confirm, flapping, host, interval, name, port, recovery, runbook, service, slow, timeout, type",
     ]
 
 

@@ -15,8 +15,11 @@ from onwatch.cli import (
     apidocs,
     db,
     demo,
+    incidents,
     maintenance,
     mutes,
+    notify,
+    oncall,
     policy,
     pools,
     service,
@@ -34,13 +37,15 @@ app = typer.Typer(
     # Locals may hold secrets: never print them in a traceback.
     pretty_exceptions_show_locals=False,
 )
-for module in (policy, service, pools, demo, apidocs, mutes):
+for module in (policy, service, pools, demo, apidocs, mutes, incidents):
     app.registered_commands += module.app.registered_commands
 app.add_typer(db.db_app, name="db")
 app.add_typer(users.user_app, name="user")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(maintenance.maintenance_app, name="maintenance")
 app.add_typer(agreement.agreement_app, name="agreement")
+app.add_typer(oncall.oncall_app, name="oncall")
+app.add_typer(notify.notify_app, name="notify")
 
 
 def main() -> None:

@@ -85,6 +85,8 @@ def demo(
 async def _run_demo(config: ShopConfig, settings: InstanceSettings, listen: str, db: str) -> None:
     from onwatch.clock import SystemClock
     from onwatch.demo import running_shop, write_demo_policy
+    from onwatch.notify.engine import incident_engine_task
+    from onwatch.notify.sender import sender_task
     from onwatch.runtime import run_service
     from onwatch.slo.evaluator import evaluator_task
     from onwatch.web.server import web_task
@@ -96,7 +98,12 @@ async def _run_demo(config: ShopConfig, settings: InstanceSettings, listen: str,
                 policy_file,
                 db,
                 clock=SystemClock(),
-                extra_tasks=[web_task(settings, listen), evaluator_task],
+                extra_tasks=[
+                    web_task(settings, listen),
+                    evaluator_task,
+                    incident_engine_task,
+                    sender_task(settings),
+                ],
                 on_started=lambda service: _print_banner(service, shop, settings, db),
             )
 

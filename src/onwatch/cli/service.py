@@ -120,6 +120,8 @@ def serve(
     """Run every check of the policy, store the results and serve the web app and API,
     until SIGTERM or Ctrl-C."""
     from onwatch.clock import SystemClock
+    from onwatch.notify.engine import incident_engine_task
+    from onwatch.notify.sender import sender_task
     from onwatch.runtime import (
         ServiceError,
         configure_logging,
@@ -165,7 +167,12 @@ def serve(
                 url,
                 clock=SystemClock(),
                 pid_file=pid_file,
-                extra_tasks=[web_task(settings, address), evaluator_task],
+                extra_tasks=[
+                    web_task(settings, address),
+                    evaluator_task,
+                    incident_engine_task,
+                    sender_task(settings),
+                ],
                 on_started=started,
             )
         )

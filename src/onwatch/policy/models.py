@@ -13,14 +13,30 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from onwatch.policy import escalation_checks  # noqa: F401  (registers its cross checks)
 from onwatch.policy.agreement import Agreement
+from onwatch.policy.escalation import Escalation, Rotation, Route, Team, with_default_zones
 from onwatch.policy.maintenance import MaintenanceWindow
-from onwatch.policy.monitors import Monitor, Pool
+from onwatch.policy.monitors import HttpUrl, Monitor, Pool
 from onwatch.policy.names import Name
 from onwatch.policy.objectives import Objectives
-from onwatch.policy.secrets import PolicyModel, SecretRef, SecretText
+from onwatch.policy.secrets import PolicyModel, SecretRef, SecretText, parse_secret_ref
 from onwatch.policy.types import Duration, TimeZoneName
 
 API_VERSION = "onwatch/v1"
@@ -38,9 +54,9 @@ def _known_apprise_schemes() -> frozenset[str]:
 _INLINE_PASSWORD = re.compile(r"^[a-z0-9+.-]+://[^/@]*:(?P<password>[^/@]+)@", re.IGNORECASE)
 
 
-def _check_channel_url(ref: SecretRef) -> SecretRef:
+def _check_channel_url(ref: SecretRef | None) -> SecretRef | None:
     """An Apprise URL with its secrets given as ``${VAR}`` references."""
-    if ref.file is not None:
+    if ref is None or ref.file is not None:
         return ref  # read only at send time; the file holds the whole URL
     scheme, sep, _ = ref.template.partition("://")
     if not sep or not re.fullmatch(r"[a-z0-9+.-]+", scheme, re.IGNORECASE):
@@ -64,10 +80,78 @@ def _channel_shorthand(value: Any) -> Any:
     return {"url": value} if isinstance(value, str) else value
 
 
-class Channel(PolicyModel):
-    """One way to reach a contact: an Apprise URL (secrets as ``${VAR}``) or ``url_file``."""
+OptionalSecretText = Annotated[
+    SecretRef | None,
+    BeforeValidator(lambda value: None if value is None else parse_secret_ref(value)),
+    PlainSerializer(lambda ref: None if ref is None else str(ref)),
+    WithJsonSchema({"type": "string", "examples": ["${WEBHOOK_SECRET}"]}),
+]
+"""Like :data:`SecretText`, but may be left out (``<key>_file`` still works)."""
 
-    url: Annotated[SecretText, AfterValidator(_check_channel_url)]
+
+class Channel(PolicyModel):
+    """One way to reach a contact: an Apprise URL (secrets as ``${VAR}``) or ``url_file``;
+    or a ``webhook`` URL that onwatch posts to itself, signed with ``secret``."""
+
+    url: Annotated[OptionalSecretText, AfterValidator(_check_channel_url)] = None
+    webhook: HttpUrl | None = Field(
+        default=None, description="An http(s) URL onwatch posts signed JSON to (instead of url)"
+    )
+    secret: OptionalSecretText = Field(
+        default=None,
+        validate_default=True,
+        description="The HMAC-SHA256 signing key of a webhook, as ${VAR} or secret_file",
+    )
+
+    @field_validator("secret")
+    @classmethod
+    def _signs_a_webhook(cls, secret: SecretRef | None, info: ValidationInfo) -> SecretRef | None:
+        webhook = info.data.get("webhook")
+        if webhook is None and "webhook" in info.data and secret is not None:
+            raise ValueError("signs webhooks only; an Apprise url takes its secrets inside it")
+        if webhook is not None and secret is None:
+            raise ValueError(
+                "a webhook needs a signing secret (e.g. secret: ${WEBHOOK_SECRET}), "
+                "so receivers can tell its messages from forgeries"
+            )
+        if secret is not None and secret.file is None and not secret.variables:
+            raise ValueError(
+                "holds the secret in plain text; put it in an environment variable "
+                "and write ${VAR} in its place, or give secret_file: /path"
+            )
+        return secret
+
+    @model_serializer(mode="wrap")
+    def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dump only the keys the channel uses (``{url: ...}`` for an Apprise channel)."""
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Channel:
+        if self.url is not None and self.webhook is not None:
+            raise ValueError("give either url (Apprise) or webhook (signed), not both")
+        if self.url is None and self.webhook is None:
+            raise ValueError(
+                "give url (an Apprise URL such as twilio://...) or webhook (https://...) "
+                "with a secret"
+            )
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Editors learn that a channel is one of: url, url_file, or webhook with its secret."""
+        json_schema = super().__get_pydantic_json_schema__(core_schema, handler)
+        json_schema["properties"]["url"]["examples"] = [
+            "twilio://${SID}:${TOKEN}@15551230001/15551230002"
+        ]
+        json_schema["oneOf"] = [
+            {"required": ["url"]},
+            {"required": ["url_file"]},
+            {"required": ["webhook"]},
+        ]
+        return json_schema
 
 
 class Contact(PolicyModel):
@@ -126,9 +210,27 @@ class Policy(PolicyModel):
     pools: list[Pool] = Field(default_factory=list)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     agreement: Agreement | None = None
+    teams: list[Team] = Field(default_factory=list)
+    oncall: list[Rotation] = Field(default_factory=list)
+    escalation: list[Escalation] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_zones(cls, data: Any) -> Any:
+        return with_default_zones(data)
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
 
     def contact(self, name: str) -> Contact | None:
         return next((c for c in self.contacts if c.name == name), None)
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def rotation(self, name: str) -> Rotation | None:
+        return next((r for r in self.oncall if r.name == name), None)
+
+    def escalation_policy(self, name: str) -> Escalation | None:
+        return next((e for e in self.escalation if e.name == name), None)

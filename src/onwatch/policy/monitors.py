@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
+from onwatch.policy.confirmation import Confirm, Flapping, Recovery
 from onwatch.policy.names import Name
 from onwatch.policy.secrets import PolicyModel, SecretText
 from onwatch.policy.types import Duration
@@ -180,6 +181,9 @@ class MonitorBase(PolicyModel):
         default=timedelta(seconds=10), description="One deadline for the whole check"
     )
     runbook: str | None = Field(default=None, description="A URL or text carried into alerts")
+    confirm: Confirm = Confirm()
+    recovery: Recovery = Recovery()
+    flapping: Flapping = Flapping()
 
 
 class HttpOptions(PolicyModel):

@@ -28,7 +28,10 @@ ROUTERS: tuple[str, ...] = (
     "api.maintenance",
     "api.objectives",
     "api.mutes",
+    "api.incidents",
+    "ack",
     "dashboard",
+    "dashboard.incidents",
     "agreement",
 )
 

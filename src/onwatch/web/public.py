@@ -16,6 +16,7 @@ PUBLIC_PATHS: tuple[str, ...] = (
     r"/api/v2/.*",
     r"/ping/.*",
     r"/agreement/shared/[^/]+",  # only answers for a live share-link secret
+    r"/ack/[^/]+",  # the signed token is the permission (one incident, expiring)
 )
 """Regular expressions matched against the whole route path."""
 
