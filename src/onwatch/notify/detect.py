@@ -20,14 +20,27 @@ s in time order and answers with :class:`Decision` s for the engine to apply.
   the service's (``subject_kind`` service, subject the service name) and names
   both; otherwise the monitor opens its own incident. A grouped incident
   resolves when every member has recovered.
+- *Seeding* (:meth:`Detector.seed`): the open incidents in the store are the
+  truth about which monitors are confirmed failing, so a restarted (or newly
+  leading) engine continues where the store says: every member of an open
+  ``down``/``slow`` incident is failing with that condition and feeds that
+  incident (so its recovery resolves it, and it is not confirmed again); an
+  open ``flapping`` incident keeps its monitor flapping, resolving once a
+  whole ``within`` passes without a change from the moment of seeding at the
+  earliest. Streaks and change history of monitors already known are kept.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from onwatch.probes.base import CheckResult, FailureClass
+
+if TYPE_CHECKING:
+    from onwatch.incidents import Incident
 
 __all__ = [
     "GROUP_WINDOW",
@@ -135,6 +148,33 @@ class Detector:
         for name, monitor in self._monitors.items():
             if name in rules:
                 monitor.rules = rules[name]
+
+    def seed(self, incidents: Iterable[Incident], now: float) -> None:
+        """Take the store's open ``incidents`` as the truth about who is failing (see the module).
+
+        What the detector believed about incidents before is dropped; objective
+        incidents and members the rules do not know are ignored.
+        """
+        self._groups.clear()
+        for monitor in self._monitors.values():
+            monitor.failing, monitor.flapping_since = None, None
+        for incident in incidents:
+            if incident.subject_kind not in ("monitor", "service"):
+                continue
+            known = [m for m in incident.members or (incident.subject,) if m in self._rules]
+            for name in known:
+                monitor = self._monitors.setdefault(name, _Monitor(self._rules[name]))
+                if incident.condition == "flapping":
+                    monitor.flapping_since = incident.opened_at
+                    monitor.changes = monitor.changes or deque([now])
+                    continue
+                monitor.failing = incident.condition
+                if monitor.last_ok is None:
+                    monitor.last_ok = False
+            if known and incident.condition != "flapping":
+                self._groups[(incident.subject, incident.condition)] = _Group(
+                    incident.subject_kind, incident.subject, incident.opened_at, set(known)
+                )
 
     def feed(self, result: CheckResult) -> list[Decision]:
         """The decisions one result leads to (usually none)."""

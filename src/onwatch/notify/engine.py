@@ -11,6 +11,12 @@ outbox row exists exactly when its incident change does.
 
 Messages carry the placeholder ``{ack_url}``; the sender fills in each
 incident's signed link.
+
+The detector's memory lives in the process, the incidents in the store: before
+its first round as leader, after a policy reload and whenever it leads under a
+new epoch, the engine seeds the detector from the open incidents
+(:meth:`~onwatch.notify.detect.Detector.seed`), so an incident opened before a
+restart or by another node still resolves when its monitors recover.
 """
 
 from __future__ import annotations
@@ -99,6 +105,8 @@ class IncidentEngine:
         self._detector = Detector(rules_of(service.policy))
         self._inbox: list[CheckResult] = []
         self._latest: dict[str, CheckResult] = {}
+        self._seeded_epoch: int | None = None
+        """The leadership epoch the detector was last seeded under; None: seed again."""
 
     def start(self) -> None:
         self._service.writer.add_commit_listener(self.on_commit)
@@ -258,16 +266,25 @@ class IncidentEngine:
             if key not in alerts:
                 self._resolve(connection, incident, now, "the objective's alert ended")
 
+    def _seed(self, now: float) -> None:
+        with self._service.database.engine.connect() as connection:
+            self._detector.seed(open_incidents(connection), now)
+
     async def step(self) -> None:
         """One round: as leader, detect, apply, alert and escalate."""
         service = self._service
         leadership = service.leader.current()
         results, self._inbox = sorted(self._inbox, key=lambda r: r.started_at), []
         if not leadership.is_leader:
+            self._seeded_epoch = None
             return
         if service.policy is not self._policy:
             self._policy = service.policy
             self._detector.update_rules(rules_of(service.policy))
+            self._seeded_epoch = None
+        if self._seeded_epoch != leadership.epoch:
+            await asyncio.to_thread(self._seed, service.clock.now())
+            self._seeded_epoch = leadership.epoch
         decisions: list[Decision] = []
         for result in results:
             if not result.ok:
