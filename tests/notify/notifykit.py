@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 
 from onwatch.policy import Policy, parse_policy
-from onwatch.policy.models import _known_apprise_schemes
+from onwatch.policy.models import refresh_apprise_schemes
 
 SMS_SCHEME = "owsms"
 _registered = False
@@ -57,5 +57,5 @@ def register_sms_scheme() -> str:
 
         notify(on=SMS_SCHEME, name="Loopback SMS provider")(_send_sms)
         _registered = True
-        _known_apprise_schemes.cache_clear()
+        refresh_apprise_schemes()
     return SMS_SCHEME

@@ -15,7 +15,7 @@ from receivers import receiving
 
 from netutil import free_port
 from onwatch.notify.channels import deliver
-from onwatch.notify.message import Message, short_code
+from onwatch.notify.delivery import Message, short_code
 
 MESSAGE = Message(
     key="incident-4/step-0/alice/x",

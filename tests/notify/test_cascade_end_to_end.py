@@ -15,7 +15,7 @@ from receivers import Receiver, receiving
 
 from onwatch.notify.acklinks import AckLinks, read_ack_token, with_ack_link
 from onwatch.notify.actions import acknowledge_incident
-from onwatch.notify.message import Message
+from onwatch.notify.delivery import Message
 from onwatch.notify.sender import drain_once
 from onwatch.store.database import Database, open_database
 

@@ -12,7 +12,7 @@ from receivers import Receiver, receiving
 from sqlalchemy import insert
 
 from fakeclock import START
-from onwatch.notify.message import Delivery
+from onwatch.notify.delivery import Delivery
 from onwatch.notify.outbox import (
     FALLBACK_AFTER,
     MAX_ATTEMPTS,

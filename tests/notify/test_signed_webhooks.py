@@ -13,7 +13,7 @@ from notifykit import policy_with
 from receivers import receiving
 
 from onwatch.notify.channels import deliver
-from onwatch.notify.message import Message
+from onwatch.notify.delivery import Message
 from onwatch.notify.webhooks import SIGNATURE_HEADER, signature_header
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"

@@ -119,6 +119,15 @@ def test_a_literal_password_in_a_channel_url_is_refused_without_repeating_it() -
     assert all(TOKEN not in line for line in found)
 
 
+def test_a_port_before_a_query_with_an_address_is_not_taken_for_a_password() -> None:
+    for url in (
+        "mailto://127.0.0.1:2525?to=alice@example.com",
+        "mailto://mail.example.com:587/?to=a@example.com&from=b@example.com",
+    ):
+        policy = parse_policy(policy_with_channel(url))
+        assert policy.contacts[0].channels["hook"].url is not None
+
+
 def test_a_literal_password_is_refused_even_beside_other_errors() -> None:
     with pytest.raises(PolicyError) as caught:
         parse_policy(

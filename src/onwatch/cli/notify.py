@@ -32,7 +32,7 @@ def try_contact(
 ) -> None:
     """Send a test message through each of CONTACT's channels and report each result."""
     from onwatch.notify.channels import deliver
-    from onwatch.notify.message import Message
+    from onwatch.notify.delivery import Message
     from onwatch.policy import load_policy
     from onwatch.policy.checks import suggest
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from onwatch.notify.message import Message
+from onwatch.notify.delivery import Message
 
 ACK_PLACEHOLDER = "{ack_url}"
 """Where a stored message wants its acknowledge link; the sender fills it in per recipient."""

@@ -2,7 +2,7 @@
 
 :func:`deliver` resolves the channel's secrets at this moment and no earlier,
 sends (blocking: the sender runs it in a worker thread) and maps every outcome
-to a :class:`~onwatch.notify.message.Delivery`; it never raises. Third-party
+to a :class:`~onwatch.notify.delivery.Delivery`; it never raises. Third-party
 errors stop here, as values whose text never holds a resolved secret: the
 URL itself is never logged or returned, only the contact and channel names.
 
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from onwatch.errors import SecretError
-from onwatch.notify.message import SENT, Delivery, Message
+from onwatch.notify.delivery import SENT, Delivery, Message
 from onwatch.notify.webhooks import IDEMPOTENCY_HEADER, post_signed
 from onwatch.policy.models import Channel
 from onwatch.policy.secrets import SecretRef

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from onwatch.notify.message import Message
+from onwatch.notify.delivery import Message
 from onwatch.store.tables import delivery_attempts, outbox
 
 __all__ = ["AttemptRecord", "OutboxRow", "attempts_for", "counts", "row_from", "rows"]

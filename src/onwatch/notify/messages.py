@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from onwatch.agreement.phrases import spoken_duration, spoken_percent
+from onwatch.agreement.phrases import spoken_duration
 from onwatch.incidents import Incident
 from onwatch.notify.escalation import Rendered
 from onwatch.probes.base import CheckResult
 from onwatch.slo.budget import budget_words
-from onwatch.slo.messages import failure_words, seconds_words
+from onwatch.slo.messages import agreed_sentence, failure_words, seconds_words
 from onwatch.slo.model import Evaluation
 
 __all__ = ["Facts", "full_text", "payload", "phase_breakdown", "render", "short_text"]
@@ -75,10 +75,8 @@ def short_text(incident: Incident, facts: Facts, ack_url: str, *, resolved: bool
 
 def _objective_line(evaluation: Evaluation) -> str:
     spec = evaluation.spec
-    promise = (
-        f"{spoken_percent(spec.target)} {'available' if spec.kind == 'availability' else 'fast'}"
-    )
-    return f"- {spec.title or spec.service} {spec.name}: agreed {promise}; {budget_words(evaluation, spec)}"
+    budget = budget_words(evaluation, spec)
+    return f"- {spec.title or spec.service} {spec.name}: {agreed_sentence(spec)} {budget[0].upper()}{budget[1:]}."
 
 
 def full_text(incident: Incident, facts: Facts, ack_url: str, *, resolved: bool = False) -> str:

@@ -32,8 +32,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from onwatch.notify.delivery import Delivery
 from onwatch.notify.history import AttemptRecord, OutboxRow, attempts_for, counts, row_from, rows
-from onwatch.notify.message import Delivery
 from onwatch.store.tables import delivery_attempts, outbox
 from onwatch.store.upsert import insert_ignoring_conflicts
 

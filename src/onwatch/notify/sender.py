@@ -29,7 +29,7 @@ from onwatch.clock import Clock, wait_until_deadline
 from onwatch.leader import Leader
 from onwatch.notify.acklinks import AckLinks, with_ack_link
 from onwatch.notify.channels import deliver, log_delivery
-from onwatch.notify.message import Delivery
+from onwatch.notify.delivery import Delivery
 from onwatch.notify.outbox import OutboxRow, Outcome, claim, settle
 from onwatch.policy import Policy
 from onwatch.runtime import Service, ServiceTask

@@ -10,7 +10,7 @@ Each message is POSTed as JSON with two headers:
 
 A 2xx answer is delivered; 4xx other than 408 and 429 is a permanent failure
 (the receiver refuses this message); everything else is worth another try.
-Every outcome is a :class:`~onwatch.notify.message.Delivery`, never an exception.
+Every outcome is a :class:`~onwatch.notify.delivery.Delivery`, never an exception.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from onwatch.notify.message import SENT, Delivery, Message
+from onwatch.notify.delivery import SENT, Delivery, Message
 
 __all__ = [
     "IDEMPOTENCY_HEADER",

@@ -51,7 +51,13 @@ def _known_apprise_schemes() -> frozenset[str]:
     return frozenset(schemes)
 
 
-_INLINE_PASSWORD = re.compile(r"^[a-z0-9+.-]+://[^/@]*:(?P<password>[^/@]+)@", re.IGNORECASE)
+def refresh_apprise_schemes() -> None:
+    """Read Apprise's schemes again, after a custom notification plugin was registered."""
+    _known_apprise_schemes.cache_clear()
+
+
+# user:password@ before the host; a query (mailto://host:25?to=a@b) is not a password.
+_INLINE_PASSWORD = re.compile(r"^[a-z0-9+.-]+://[^/@?#]*:(?P<password>[^/@?#]+)@", re.IGNORECASE)
 
 
 def _check_channel_url(ref: SecretRef | None) -> SecretRef | None:

@@ -64,7 +64,8 @@ def _where(spec: ObjectiveSpec, result: CheckResult, urls: Mapping[str, str | No
     return f"{title} ({url})" if url else f"{title} ({result.monitor})"
 
 
-def _promise(spec: ObjectiveSpec) -> str:
+def agreed_sentence(spec: ObjectiveSpec) -> str:
+    """``Agreed: 99% of loads under 3 s.``: the objective as alert messages quote it."""
     if spec.kind == "availability":
         return f"Agreed: {spoken_percent(spec.target)} available {_over(spec.window)}."
     threshold = spec.threshold_ms or 0.0
@@ -112,7 +113,7 @@ def _latency_text(
         verb = "to send its first byte" if spec.phase == "first_byte" else "to load"
         detail = f" ({', '.join(phases)})" if phases else ""
         what = f"{where} took {seconds_words(took)} {verb}{detail}."
-    return f"{what} {_promise(spec)} {_budget_share(evaluation)}"
+    return f"{what} {agreed_sentence(spec)} {_budget_share(evaluation)}"
 
 
 def _availability_text(
@@ -134,7 +135,7 @@ def _availability_text(
         budget = f"Burning budget {burn:.1f}× too fast: {left}."
     else:
         budget = f"{left[0].upper()}{left[1:]}."
-    return f"{state} {_promise(spec)} {budget}"
+    return f"{state} {agreed_sentence(spec)} {budget}"
 
 
 def alert_message(
@@ -152,5 +153,5 @@ def alert_message(
         if bad:
             return _latency_text(spec, evaluation, bad[-1], urls)
         title = spec.title or spec.service
-        return f"{title} is loading slowly. {_promise(spec)} {_budget_share(evaluation)}"
+        return f"{title} is loading slowly. {agreed_sentence(spec)} {_budget_share(evaluation)}"
     return _availability_text(spec, evaluation, recent)
