@@ -32,6 +32,7 @@ ROUTERS: tuple[str, ...] = (
     "ack",
     "dashboard",
     "dashboard.incidents",
+    "dashboard.mutes",
     "agreement",
 )
 

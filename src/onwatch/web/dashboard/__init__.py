@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from onwatch.accounts.roles import Role
 from onwatch.agreement.document import review_of
 from onwatch.web.auth import Principal, page_principal
 from onwatch.web.context import WebContext, context_of
@@ -80,7 +81,12 @@ def monitor(request: Request, name: str, principal: Viewer, context: Context) ->
     return templates.TemplateResponse(
         request,
         "dashboard/monitor.html",
-        {"principal": principal, "section": "monitors", "detail": detail},
+        {
+            "principal": principal,
+            "section": "monitors",
+            "detail": detail,
+            "can_act": principal.role.allows(Role.EDITOR),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from onwatch.policy.monitors import HttpOptions, SlowThresholds
 from onwatch.probes.base import CheckResult
+from onwatch.store.mutes import Mute, list_mutes
 from onwatch.store.queries import monitor_ids
 from onwatch.store.results import RESULT_COLUMNS, result_from_row
 from onwatch.store.stats import WindowStats, window_stats
@@ -88,6 +89,8 @@ class DetailPage:
     late: str | None
     now: float
     zone: str
+    mute: Mute | None = None
+    """The mute silencing its notifications now, if any."""
 
 
 def _limit(slow: SlowThresholds | None, key: str) -> float | None:
@@ -209,6 +212,7 @@ def monitor_detail(context: WebContext, name: str) -> DetailPage | None:
                 else WindowStats.empty(end - seconds, end)
             )
             windows.append((label, stats))
+        mute = next(iter(list_mutes(connection, now=now, monitor=name)), None)
     latest = recent[0] if recent else None
     slow: SlowThresholds | None = getattr(entry.config, "slow", None)
     runbook = entry.config.runbook
@@ -228,6 +232,7 @@ def monitor_detail(context: WebContext, name: str) -> DetailPage | None:
         late=_late(latest, entry, now),
         now=now,
         zone=zone,
+        mute=mute,
     )
 
 
