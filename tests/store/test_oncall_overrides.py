@@ -74,8 +74,9 @@ def test_a_cancelled_override_stops_counting_and_cannot_be_cancelled_twice(
             ends_at=NOW + HOUR, created_by="alice", now=NOW,
         )  # fmt: skip
     with database.engine.begin() as connection:
-        cancelled = cancel_override(connection, added.id, now=NOW + 60)
+        cancelled = cancel_override(connection, added.id, now=NOW + 60, by="carol")
     assert cancelled.cancelled_at == NOW + 60
+    assert cancelled.cancelled_by == "carol"
     with database.engine.begin() as connection:
         assert list_overrides(connection, now=NOW + 120) == []
         with pytest.raises(UnknownOverrideError, match=f"no override {added.id} in force"):

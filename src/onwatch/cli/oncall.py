@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from onwatch.cli.common import DbOption, PolicyOption, database_url, operator, out, policy_path
+from onwatch.cli.common import (
+    AsOption,
+    DbOption,
+    PolicyOption,
+    database_url,
+    operator,
+    out,
+    policy_path,
+)
 
 if TYPE_CHECKING:
     from onwatch.policy import Policy
@@ -29,15 +37,6 @@ oncall_app = typer.Typer(
     help="On-call rotations: who is on call now and next; overrides for holidays and swaps.",
     invoke_without_command=True,
 )
-
-AsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        help="Who does this, for the record (default: your OS user name).",
-        show_default=False,
-    ),
-]
 
 
 def _moment(unix_seconds: float, zone: str) -> str:
@@ -206,6 +205,7 @@ def oncall_cancel(
         int,
         typer.Argument(metavar="ID", help="The override's id (see `onwatch oncall overrides`)."),
     ],
+    as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
     """Cancel an override: the rotation's own order counts again from now."""
@@ -215,7 +215,9 @@ def oncall_cancel(
     database = open_database(database_url(db))
     try:
         with database.engine.begin() as connection:
-            cancelled = cancel_override(connection, override_id, now=time.time())
+            cancelled = cancel_override(
+                connection, override_id, now=time.time(), by=operator(as_user)
+            )
     finally:
         database.dispose()
     out.print(

@@ -48,6 +48,7 @@ class StoredOverride:
     created_by: str
     created_at: float
     cancelled_at: float | None
+    cancelled_by: str | None = None
 
     def as_override(self) -> Override:
         """The value :func:`~onwatch.notify.oncall.on_call` takes."""
@@ -63,6 +64,7 @@ _COLUMNS = (
     oncall_overrides.c.created_by,
     oncall_overrides.c.created_at,
     oncall_overrides.c.cancelled_at,
+    oncall_overrides.c.cancelled_by,
 )
 
 
@@ -113,8 +115,10 @@ def list_overrides(
     return [_stored(row) for row in connection.execute(query)]
 
 
-def cancel_override(connection: Connection, override_id: int, *, now: float) -> StoredOverride:
-    """Cancel an override in force or to come; it stops counting from ``now``."""
+def cancel_override(
+    connection: Connection, override_id: int, *, now: float, by: str = "onwatch"
+) -> StoredOverride:
+    """Cancel an override in force or to come; it stops counting from ``now``; who is kept."""
     changed = connection.execute(
         update(oncall_overrides)
         .where(
@@ -122,7 +126,7 @@ def cancel_override(connection: Connection, override_id: int, *, now: float) -> 
             oncall_overrides.c.cancelled_at.is_(None),
             oncall_overrides.c.ends_at > now,
         )
-        .values(cancelled_at=now)
+        .values(cancelled_at=now, cancelled_by=by)
     )
     if changed.rowcount != 1:
         raise UnknownOverrideError(

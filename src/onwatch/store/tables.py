@@ -253,6 +253,7 @@ oncall_overrides = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("cancelled_at", Float),
+    Column("cancelled_by", String(200)),
 )
 Index("ix_oncall_overrides_rotation", oncall_overrides.c.rotation, oncall_overrides.c.ends_at)
 

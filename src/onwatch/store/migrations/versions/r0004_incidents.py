@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(200), nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("cancelled_at", sa.Float),
+        sa.Column("cancelled_by", sa.String(200)),
     )
     op.create_table(
         "outbox",
