@@ -102,11 +102,15 @@ class Running:
 
 @asynccontextmanager
 async def running(
-    database_url: str, folder: Path, clock: FakeClock, leader: Leader | None = None
+    database_url: str,
+    folder: Path,
+    clock: FakeClock,
+    leader: Leader | None = None,
+    policy: str = POLICY,
 ) -> AsyncIterator[Running]:
     """A service like ``onwatch serve`` builds it, minus probes, with its incident engine."""
     policy_file = folder / "onwatch.yaml"
-    policy_file.write_text(POLICY, encoding="utf-8")
+    policy_file.write_text(policy, encoding="utf-8")
     database = open_database(database_url)
     writer = Writer(database, max_delay=0.01)
     scheduler = Scheduler({}, {}, writer.submit, clock, leader=Leader(is_leader=False))
@@ -294,3 +298,37 @@ async def test_a_node_that_leads_again_resolves_what_another_leader_opened_meanw
 
         [incident] = node_a.incidents()
         assert (incident.id, incident.state) == (opened.id, "resolved")
+
+
+async def test_monitors_of_one_service_confirmed_in_the_same_round_make_one_incident(
+    database_url: str, tmp_path: Path
+) -> None:
+    pages = ["checkout-page", "cart-api", "payment-api"]
+    monitors = "".join(
+        f"  - {{name: {name}, type: http, url: https://shop.example/{name}, service: checkout}}\n"
+        for name in pages
+    )
+    policy = POLICY.split("monitors:")[0] + "monitors:\n" + monitors
+    async with running(database_url, tmp_path, FakeClock(), policy=policy) as run:
+        for _ in range(2):  # two failed checks each, all committed before one engine round
+            await run.clock.advance(MINUTE)
+            for name in pages:
+                run.service.writer.submit(
+                    CheckResult(name, run.clock.now(), False, failure=FailureClass.REFUSED)
+                )
+        await run.service.writer.flush()
+        await run.engine.step()
+
+        [incident] = run.incidents()
+        assert (incident.subject_kind, incident.subject) == ("service", "checkout")
+        assert sorted(incident.members) == sorted(pages)
+        assert run.sent() == [("alice.sms", 0)]  # one cascade, not three
+
+        for _ in range(2):
+            await run.clock.advance(MINUTE)
+            for name in pages:
+                run.service.writer.submit(CheckResult(name, run.clock.now(), True, total_ms=80.0))
+        await run.service.writer.flush()
+        await run.engine.step()
+        [done] = run.incidents()
+        assert done.state == "resolved"

@@ -149,7 +149,8 @@ class IncidentEngine:
         *,
         subject_kind: str = "monitor",
         severity: str = "page",
-    ) -> None:
+    ) -> Incident:
+        """Open (or repeat) the decision's incident; the incident as it now stands."""
         chain = route(self._policy, severity=severity, service=decision.service)
         maintenance = all(
             calendar.reason_at(decision.at, decision.service, m) for m in decision.members
@@ -173,6 +174,7 @@ class IncidentEngine:
         log.warning(
             "incident %s: %s", "opened" if opened.new else "repeated", opened.incident.title
         )
+        return opened.incident
 
     def _resolve(self, connection: Connection, incident: Incident, at: float, why: str) -> None:
         done, reached = resolve_incident(
@@ -193,7 +195,9 @@ class IncidentEngine:
             current = {(i.subject, i.condition): i for i in open_incidents(connection)}
             for decision in decisions:
                 if isinstance(decision, Open):
-                    self._open(connection, decision, calendar, epoch)
+                    # later decisions of this round (a join, a regroup) must find it
+                    opened = self._open(connection, decision, calendar, epoch)
+                    current[(opened.subject, opened.condition)] = opened
                     continue
                 incident = current.get((decision.subject, decision.condition))
                 if incident is None:
@@ -209,7 +213,8 @@ class IncidentEngine:
                     )
                     current[(moved.subject, moved.condition)] = moved
                 elif isinstance(decision, Join):
-                    name_member(connection, incident.id, decision.member, at=decision.at)
+                    joined = name_member(connection, incident.id, decision.member, at=decision.at)
+                    current[(joined.subject, joined.condition)] = joined
                 else:
                     self._resolve(
                         connection,
