@@ -34,7 +34,7 @@ from onwatch.redact import mask_url_password
 from onwatch.scheduler import Scheduler
 from onwatch.slo.advice import policy_advice
 from onwatch.store.database import Database, open_database
-from onwatch.store.writer import Writer
+from onwatch.store.writer import Writer, error_reason
 
 if TYPE_CHECKING:
     from onwatch.slo.evaluator import Evaluator
@@ -73,6 +73,31 @@ class Service:
 
 
 ServiceTask = Callable[[Service], Coroutine[Any, Any, None]]
+
+
+async def run_rounds(
+    service: Service,
+    interval: float,
+    step: Callable[[], Coroutine[Any, Any, None]],
+    what: str,
+) -> None:
+    """Await ``step`` every ``interval`` seconds of the service's clock until it is asked to
+    stop; a round that fails is logged ("``what`` failed: ...") and the next one runs."""
+    clock, stopping = service.clock, service.stopping
+    due = clock.now()
+    while not stopping.is_set():
+        try:
+            await step()
+        except Exception as exc:  # the next round tries again; the service keeps running
+            log.error("%s failed: %s", what, error_reason(exc))
+        due = max(due + interval, clock.now())
+        waiter = asyncio.ensure_future(stopping.wait())
+        alarm = asyncio.ensure_future(clock.sleep_until(due))
+        try:
+            await asyncio.wait({waiter, alarm}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            alarm.cancel()
 
 
 def monitor_entries(policy: Policy) -> dict[str, MonitorBase]:

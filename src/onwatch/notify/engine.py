@@ -38,13 +38,13 @@ from onwatch.notify.recipients import recipients, route
 from onwatch.policy import Policy
 from onwatch.policy.monitors import HttpMonitor
 from onwatch.probes.base import CheckResult
-from onwatch.runtime import Service, monitor_entries
+from onwatch.runtime import Service, monitor_entries, run_rounds
 from onwatch.slo.model import Evaluation
 from onwatch.store.alerts import open_alerts
 from onwatch.store.maintenance_calendar import MaintenanceCalendar, load_calendar
 from onwatch.store.mutes import active_mutes
 from onwatch.store.oncall import list_overrides
-from onwatch.store.writer import CommittedBatch, error_reason
+from onwatch.store.writer import CommittedBatch
 
 __all__ = [
     "ACK_PLACEHOLDER",
@@ -298,26 +298,9 @@ class IncidentEngine:
         await asyncio.to_thread(self._apply, decisions, service.clock.now(), leadership.epoch)
 
     async def run(self) -> None:
+        """Rounds every :attr:`tick` seconds until the service stops."""
         self.start()
-        clock, stopping = self._service.clock, self._service.stopping
-        due = clock.now()
-        while not stopping.is_set():
-            try:
-                await self.step()
-            except Exception as exc:  # the next round tries again
-                log.error("incident engine round failed: %s", error_reason(exc))
-            due = max(due + self.tick, clock.now())
-            await _sleep_until(self._service, due)
-
-
-async def _sleep_until(service: Service, when: float) -> None:
-    stopping = asyncio.ensure_future(service.stopping.wait())
-    alarm = asyncio.ensure_future(service.clock.sleep_until(when))
-    try:
-        await asyncio.wait({stopping, alarm}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        alarm.cancel()
+        await run_rounds(self._service, self.tick, self.step, "incident engine round")
 
 
 async def incident_engine_task(service: Service) -> None:

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from onwatch.agreement.phrases import spoken_duration
 from onwatch.policy import Policy
 from onwatch.probes.base import CheckResult
-from onwatch.runtime import Service
+from onwatch.runtime import Service, run_rounds
 from onwatch.slo.alert_changes import AlertChanges, alert_changes
 from onwatch.slo.model import Evaluation, ObjectiveSpec
 from onwatch.slo.sources import (
@@ -310,26 +310,7 @@ class Evaluator:
     async def run(self) -> None:
         """Evaluate every ``interval`` seconds until the service stops; errors are logged."""
         self.start()
-        clock, stopping = self._service.clock, self._service.stopping
-        due = clock.now()
-        while not stopping.is_set():
-            try:
-                await self.step()
-            except Exception as exc:  # the next round tries again; the service keeps running
-                log.error("evaluating objectives failed: %s", error_reason(exc))
-            due = max(due + self.interval, clock.now())
-            await _sleep_until(self._service, due)
-
-
-async def _sleep_until(service: Service, when: float) -> None:
-    """Sleep on the service's clock until ``when``, or until the service is asked to stop."""
-    stopping = asyncio.ensure_future(service.stopping.wait())
-    alarm = asyncio.ensure_future(service.clock.sleep_until(when))
-    try:
-        await asyncio.wait({stopping, alarm}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        alarm.cancel()
+        await run_rounds(self._service, self.interval, self.step, "evaluating objectives")
 
 
 async def evaluator_task(service: Service, *, interval: float = EVALUATION_INTERVAL) -> None:
