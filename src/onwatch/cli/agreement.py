@@ -21,6 +21,7 @@ from onwatch.cli.common import (
     DbOption,
     PolicyOption,
     cli_actor,
+    connected,
     database_url,
     err,
     lifetime,
@@ -96,17 +97,12 @@ def share(
     """Make a link that shows the agreement without a login; printed once, never stored."""
     from onwatch.settings import load_settings
     from onwatch.store.agreement_links import create_link
-    from onwatch.store.database import open_database
 
     expires_in = lifetime(expires)
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            link = create_link(
-                connection, created_by=cli_actor(), now=time.time(), expires_in=expires_in
-            )
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        link = create_link(
+            connection, created_by=cli_actor(), now=time.time(), expires_in=expires_in
+        )
     until = format_date(link.info.expires_at)
     err.print(
         f"share link {link.info.id} (expires: {until}). Copy it now: only its hash is stored. "
@@ -123,14 +119,9 @@ def share(
 def links(db: DbOption = None) -> None:
     """List share links: id, first characters, who made them, expiry, revocation."""
     from onwatch.store.agreement_links import list_links
-    from onwatch.store.database import open_database
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            rows = list_links(connection)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        rows = list_links(connection)
     if not rows:
         err.print("no share links (make one with: onwatch agreement share)", highlight=False)
         return
@@ -156,14 +147,9 @@ def unshare(
 ) -> None:
     """Revoke a share link at once."""
     from onwatch.store.agreement_links import revoke_link
-    from onwatch.store.database import open_database
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            revoke_link(connection, link_id, now=time.time())
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        revoke_link(connection, link_id, now=time.time())
     err.print(f"share link {link_id} revoked", highlight=False)
 
 
@@ -177,14 +163,9 @@ def show_history(
     """Every recorded change of an agreed number: when, old → new, who, policy hash."""
     from onwatch.cli.users import format_time
     from onwatch.store.agreement_log import history
-    from onwatch.store.database import open_database
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            changes = history(connection, item)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        changes = history(connection, item)
     if not changes:
         err.print(
             "no recorded changes yet (they are recorded when onwatch serve starts or reloads)"

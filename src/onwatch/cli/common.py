@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import Connection
 
 from onwatch.settings import load_settings
 
@@ -82,3 +85,17 @@ def lifetime(expires: str | None) -> timedelta | None:
         return None if expires is None else parse_expiry(expires)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
+
+
+@contextmanager
+def connected(db: str | None, *, write: bool = False) -> Iterator[Connection]:
+    """A connection to the ``--db`` database for one command (one transaction with
+    ``write``), the database closed afterwards."""
+    from onwatch.store.database import open_database  # keeps `--help` fast
+
+    database = open_database(database_url(db))
+    try:
+        with database.engine.begin() if write else database.engine.connect() as connection:
+            yield connection
+    finally:
+        database.dispose()

@@ -18,6 +18,7 @@ from onwatch.cli.common import (
     AsOption,
     DbOption,
     PolicyOption,
+    connected,
     database_url,
     err,
     operator,
@@ -43,14 +44,9 @@ def incidents(
 ) -> None:
     """Open incidents (or all): id, state, severity, what, since when, who acknowledged."""
     from onwatch.incidents import list_incidents, open_incidents
-    from onwatch.store.database import open_database
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            found = list_incidents(connection) if all_ else open_incidents(connection)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        found = list_incidents(connection) if all_ else open_incidents(connection)
     if not found:
         err.print("no incidents" + ("" if all_ else " open"), highlight=False)
         return
@@ -72,16 +68,11 @@ def incident(incident_id: IncidentId, db: DbOption = None) -> None:
     """One incident's timeline and every notification attempt."""
     from onwatch.incidents import get_incident, timeline
     from onwatch.notify.outbox import attempts_for
-    from onwatch.store.database import open_database
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            found = get_incident(connection, incident_id)
-            events = timeline(connection, incident_id)
-            attempts = attempts_for(connection, incident_id)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        found = get_incident(connection, incident_id)
+        events = timeline(connection, incident_id)
+        attempts = attempts_for(connection, incident_id)
     out.print(f"incident {found.id}: {found.title} ({found.severity}, {found.state})", markup=False)
     table = Table("when (UTC)", "what", "who", "via", "detail")
     for event in events:

@@ -20,7 +20,7 @@ from onwatch.cli.common import (
     AsOption,
     DbOption,
     PolicyOption,
-    database_url,
+    connected,
     operator,
     out,
     policy_path,
@@ -110,7 +110,6 @@ def maintenance_add(
 ) -> None:
     """Add a maintenance window: its failures count against no budget and page nobody."""
     from onwatch.policy import load_policy
-    from onwatch.store.database import open_database
     from onwatch.store.maintenance import ListedWindow, add_window
     from onwatch.store.maintenance_request import InvalidWindowError, check_window
 
@@ -131,12 +130,8 @@ def maintenance_add(
         )
     except InvalidWindowError as exc:
         raise typer.BadParameter(exc.problem, param_hint=FLAGS[exc.field]) from None
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            window = add_window(connection, request, created_by=operator(as_user), now=now)
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        window = add_window(connection, request, created_by=operator(as_user), now=now)
     when = describe_occurrence(ListedWindow.of(window, now))
     out.print(
         f"added maintenance window {window.id} ({window.scope}): {when}",
@@ -153,18 +148,13 @@ def maintenance_list(
     db: DbOption = None,
 ) -> None:
     """List active and upcoming windows (with --all: past and cancelled ones too)."""
-    from onwatch.store.database import open_database
     from onwatch.store.maintenance import list_windows
 
     states: tuple[State, ...] = (
         ("active", "upcoming", "past") if all_windows else ("active", "upcoming")
     )
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            listed = list_windows(connection, now=time.time(), states=states)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        listed = list_windows(connection, now=time.time(), states=states)
     if not listed:
         hint = "" if all_windows else " (`--all` shows past ones)"
         out.print(f"no maintenance windows{hint}", highlight=False, markup=False)
@@ -197,15 +187,10 @@ def maintenance_cancel(
     db: DbOption = None,
 ) -> None:
     """End a runtime window now; from now on its monitors count again."""
-    from onwatch.store.database import open_database
     from onwatch.store.maintenance import cancel_window
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            window = cancel_window(connection, window_id, by=operator(as_user), now=time.time())
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        window = cancel_window(connection, window_id, by=operator(as_user), now=time.time())
     out.print(
         f"cancelled maintenance window {window.id} ({window.reason}); "
         f"cancelled by {window.cancelled_by}",

@@ -18,6 +18,7 @@ from onwatch.cli.common import (
     AsOption,
     DbOption,
     PolicyOption,
+    connected,
     database_url,
     err,
     operator,
@@ -88,15 +89,10 @@ def unmute(
     db: DbOption = None,
 ) -> None:
     """End a mute now."""
-    from onwatch.store.database import open_database
     from onwatch.store.mutes import end_mute
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            ended = end_mute(connection, mute_id, by=operator(as_user), now=time.time())
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        ended = end_mute(connection, mute_id, by=operator(as_user), now=time.time())
     out.print(f"unmuted {ended.monitor} (mute {ended.id})", highlight=False, markup=False)
 
 
@@ -106,16 +102,11 @@ def mutes(
     db: DbOption = None,
 ) -> None:
     """List mutes: monitor, until when, who, why."""
-    from onwatch.store.database import open_database
     from onwatch.store.mutes import list_mutes
 
     now = time.time()
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            found = list_mutes(connection, now=now, include_past=all_)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        found = list_mutes(connection, now=now, include_past=all_)
     if not found:
         err.print("no mutes" + ("" if all_ else " silencing now"), highlight=False)
         return

@@ -21,6 +21,7 @@ from onwatch.cli.common import (
     AsOption,
     DbOption,
     PolicyOption,
+    connected,
     database_url,
     operator,
     out,
@@ -69,15 +70,10 @@ def _rotation(policy: Policy, name: str) -> Rotation:
 
 
 def _overrides(db: str | None, now: float) -> list[StoredOverride]:
-    from onwatch.store.database import open_database
     from onwatch.store.oncall import list_overrides
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.connect() as connection:
-            return list_overrides(connection, now=now)
-    finally:
-        database.dispose()
+    with connected(db) as connection:
+        return list_overrides(connection, now=now)
 
 
 @oncall_app.callback()
@@ -209,17 +205,10 @@ def oncall_cancel(
     db: DbOption = None,
 ) -> None:
     """Cancel an override: the rotation's own order counts again from now."""
-    from onwatch.store.database import open_database
     from onwatch.store.oncall import cancel_override
 
-    database = open_database(database_url(db))
-    try:
-        with database.engine.begin() as connection:
-            cancelled = cancel_override(
-                connection, override_id, now=time.time(), by=operator(as_user)
-            )
-    finally:
-        database.dispose()
+    with connected(db, write=True) as connection:
+        cancelled = cancel_override(connection, override_id, now=time.time(), by=operator(as_user))
     out.print(
         f"cancelled override {cancelled.id} ({cancelled.contact} for {cancelled.rotation})",
         highlight=False,
